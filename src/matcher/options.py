@@ -1,0 +1,38 @@
+"""Options a caller passes to :func:`matcher.solve`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+EngineName = Literal["auto", "cpsat"]
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A snapshot of a running solve, for progress lines and job status."""
+
+    phase: str
+    elapsed_s: float
+    objective: float | None = None
+    bound: float | None = None
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SolveOptions:
+    """How to solve: limits, parallelism, determinism and engine choice.
+
+    ``time_limit`` is for the whole solve, all tiers together; ``None`` means run to proven
+    optimality. ``workers`` and ``seed`` make runs repeatable: the same input and options give
+    the same output.
+    """
+
+    time_limit: float | None = None
+    workers: int = 1
+    seed: int = 0
+    engine: EngineName = "auto"
+    progress: ProgressCallback | None = None
