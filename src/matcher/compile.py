@@ -1,0 +1,271 @@
+"""Problem → arrays every engine shares: edges (who may hold what, at which rank and cost),
+quota memberships, couples, capacities.
+
+An *edge* is a candidate-post pair the solution may contain. Edges are numpy arrays sorted by
+candidate then post, so engines index them without Python loops over pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from matcher.columns import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    Interner,
+    Table,
+    candidate_table,
+    post_table,
+)
+from matcher.eligibility import Compatibility, compatibility, ranked_pairs
+from matcher.problem import Problem, Quota
+from matcher.validation import as_fraction
+
+
+@dataclass
+class EdgeSet:
+    """Candidate-post pairs with their rank (0 = no wish matches), cost and flags."""
+
+    cand: IntArray
+    post: IntArray
+    rank: IntArray
+    cost: IntArray
+    locked: BoolArray
+    eligible: BoolArray  # SPEC §3 holds (false only for locks, and in conflict analysis)
+    attributes_ok: BoolArray  # §3 holds but for pairings
+
+    def select(self, mask: BoolArray) -> EdgeSet:
+        return EdgeSet(*(getattr(self, f)[mask] for f in _EDGE_FIELDS))
+
+    def __len__(self) -> int:
+        return len(self.cand)
+
+
+_EDGE_FIELDS = ("cand", "post", "rank", "cost", "locked", "eligible", "attributes_ok")
+
+
+@dataclass
+class CompiledQuota:
+    """A quota with its selectors evaluated to membership masks and shares as fractions."""
+
+    id: str
+    hard: bool
+    cand_mask: BoolArray
+    post_mask: BoolArray
+    share_base: str
+    min: int | None
+    max: int | None
+    min_share: Fraction | None
+    max_share: Fraction | None
+    penalty: Fraction
+
+    def counted(self, edges: EdgeSet) -> BoolArray:
+        """Edges that count toward N."""
+        mask: BoolArray = self.cand_mask[edges.cand] & self.post_mask[edges.post]
+        return mask
+
+    def based(self, edges: EdgeSet) -> BoolArray:
+        """Edges that count toward D."""
+        if self.share_base == "posts":
+            mask: BoolArray = self.post_mask[edges.post]
+        else:
+            mask = self.cand_mask[edges.cand]
+        return mask
+
+    def deviation(self, count: int, base: int) -> Fraction:
+        """SPEC §4: Σ over the bounds given of each bound's shortfall or excess."""
+        dev = Fraction(0)
+        if self.min is not None:
+            dev += max(0, self.min - count)
+        if self.max is not None:
+            dev += max(0, count - self.max)
+        if self.min_share is not None:
+            dev += max(Fraction(0), self.min_share * base - count)
+        if self.max_share is not None:
+            dev += max(Fraction(0), count - self.max_share * base)
+        return dev
+
+
+@dataclass
+class Compiled:
+    problem: Problem
+    candidates: Table
+    posts: Table
+    compat: Compatibility
+    capacity: IntArray
+    weight: IntArray
+    score: FloatArray
+    lock_post: IntArray  # post index per candidate, -1 when not locked
+    forbidden_keys: IntArray  # sorted c * m + p
+    ranked: tuple[IntArray, IntArray, IntArray]  # every wish-ranked (c, p, rank)
+    edges: EdgeSet
+    quotas: list[CompiledQuota]
+    couples: list[tuple[int, int]]
+    scope: IntArray  # couple-scope code per post
+    _adjusts: BoolArray  # accept_adjustment per candidate
+
+    @property
+    def n(self) -> int:
+        return self.candidates.size
+
+    @property
+    def m(self) -> int:
+        return self.posts.size
+
+    def pair_keys(self, cand: IntArray, post: IntArray) -> IntArray:
+        keys: IntArray = cand * max(self.m, 1) + post
+        return keys
+
+    def rank_of(self, cand: IntArray, post: IntArray) -> IntArray:
+        """Wish rank of each pair (0 when no wish matches)."""
+        rc, rp, rr = self.ranked
+        ranked_keys = self.pair_keys(rc, rp)
+        keys = self.pair_keys(cand, post)
+        pos = np.searchsorted(ranked_keys, keys)
+        pos = np.minimum(pos, max(len(ranked_keys) - 1, 0))
+        found = (ranked_keys[pos] == keys) if len(ranked_keys) else np.zeros(len(keys), bool)
+        out: IntArray = np.where(found, rr[pos] if len(rr) else 0, 0)
+        return out
+
+    def costs(self, cand: IntArray, post: IntArray, rank: IntArray) -> IntArray:
+        """SPEC §5 preference cost of each pair."""
+        obj = self.problem.objective
+        steps = rank - 1
+        ranked_cost = steps * steps if obj.rank_cost == "quadratic" else steps
+        cost = np.where(rank > 0, ranked_cost, obj.adjustment_cost).astype(np.int64)
+        cols_c, cols_p = self.candidates.columns, self.posts.columns
+        if obj.home_bonus:
+            cost -= obj.home_bonus * (cols_c["home_province"][cand] == cols_p["province"][post])
+        if obj.fit_bonus:
+            cost -= obj.fit_bonus * self._fits(cand, post)
+        if obj.continuity_bonus:
+            cost -= obj.continuity_bonus * self._continues(cand, post)
+        return cost
+
+    def _fits(self, cand: IntArray, post: IntArray) -> BoolArray:
+        interner = self.candidates.interner
+        width = len(interner.codes) + 1
+        fit_keys = np.array(
+            sorted({p * width + interner.code(major)
+                    for p, item in enumerate(self.problem.posts)
+                    for major in item.preferred_major_categories}),
+            dtype=np.int64,
+        )
+        majors = self.candidates.columns["major_category"][cand]
+        has_major = majors != interner.lookup(None)
+        fits: BoolArray = has_major & np.isin(post * width + majors, fit_keys)
+        return fits
+
+    def _continues(self, cand: IntArray, post: IntArray) -> BoolArray:
+        interner = self.candidates.interner
+        previous = np.array(
+            [interner.code(p.continuity_university) for p in self.problem.posts],
+            dtype=np.int64,
+        )
+        univ = self.candidates.columns["university"][cand]
+        result: BoolArray = (univ != interner.lookup(None)) & (univ == previous[post])
+        return result
+
+    def edge_set(self, *, for_conflicts: bool = False) -> EdgeSet:
+        """The pairs a solution may contain.
+
+        ``for_conflicts`` also keeps pairs that only a pairing forbids (``eligible`` false,
+        ``attributes_ok`` true) and the ordinary options of locked candidates, so that
+        switching a pairing or a lock off in infeasibility analysis gives back exactly the
+        pairs it took away.
+        """
+        rc, rp, _ = self.ranked
+        compat = self.compat
+        adjusters = np.flatnonzero(self._adjusts & compat.candidate_ok)
+        profiles = compat.profile[adjusters]
+        adj_ok = compat.attributes_ok[profiles][:, compat.post_class]  # adjusters × posts
+        if not for_conflicts:
+            adj_ok &= compat.pairings_ok[profiles][:, compat.post_class]
+        ai, ap = np.nonzero(adj_ok)
+        cand = np.concatenate([rc, adjusters[ai]])
+        post = np.concatenate([rp, ap.astype(np.int64)])
+        keys, first = np.unique(self.pair_keys(cand, post), return_index=True)
+        cand, post = cand[first], post[first]
+        keep = compat.allowed(cand, post, with_pairings=not for_conflicts)
+        keep &= ~np.isin(keys, self.forbidden_keys)
+        locked_cand = self.lock_post >= 0
+        if not for_conflicts:
+            keep &= ~locked_cand[cand]
+        lock_c = np.flatnonzero(locked_cand)
+        cand = np.concatenate([cand[keep], lock_c])
+        post = np.concatenate([post[keep], self.lock_post[lock_c]])
+        _, first = np.unique(self.pair_keys(cand, post), return_index=True)
+        cand, post = cand[first], post[first]
+        rank = self.rank_of(cand, post)
+        not_forbidden = ~np.isin(self.pair_keys(cand, post), self.forbidden_keys)
+        attributes_ok = compat.allowed(cand, post, with_pairings=False) & not_forbidden
+        attributes_ok &= (rank > 0) | self._adjusts[cand]
+        eligible = attributes_ok & compat.allowed(cand, post)
+        return EdgeSet(cand, post, rank, self.costs(cand, post, rank),
+                       self.lock_post[cand] == post, eligible, attributes_ok)
+
+
+def compile_problem(problem: Problem) -> Compiled:
+    """Evaluate every selector and eligibility rule of ``problem`` into arrays."""
+    interner = Interner()
+    candidates = candidate_table(problem.candidates, interner)
+    posts = post_table(problem.posts, interner)
+    compat = compatibility(problem, posts)
+    cand_index = {c.id: i for i, c in enumerate(problem.candidates)}
+    post_index = {p.id: i for i, p in enumerate(problem.posts)}
+    m = max(len(problem.posts), 1)
+
+    lock_post = np.full(len(problem.candidates), -1, dtype=np.int64)
+    for lock in problem.locks:
+        lock_post[cand_index[lock.candidate]] = post_index[lock.post]
+    forbidden = np.unique(np.array(
+        [cand_index[f.candidate] * m + post_index[f.post] for f in problem.forbidden],
+        dtype=np.int64,
+    ))
+    couples = sorted(
+        {tuple(sorted((i, cand_index[c.partner]))) for i, c in enumerate(problem.candidates)
+         if c.partner is not None}
+    )
+    scope_field = problem.rules.couple_scope
+    compiled = Compiled(
+        problem=problem,
+        candidates=candidates,
+        posts=posts,
+        compat=compat,
+        capacity=np.array([p.capacity for p in problem.posts], dtype=np.int64),
+        weight=np.array([p.weight for p in problem.posts], dtype=np.int64),
+        score=np.array([c.score for c in problem.candidates], dtype=np.float64),
+        lock_post=lock_post,
+        forbidden_keys=forbidden,
+        ranked=ranked_pairs(problem, posts),
+        edges=EdgeSet(*(np.zeros(0, np.int64),) * 4, *(np.zeros(0, np.bool_),) * 3),
+        quotas=[_compile_quota(q, candidates, posts) for q in problem.rules.quotas],
+        couples=[(a, b) for a, b in couples],
+        scope=posts.columns[scope_field],
+        _adjusts=np.fromiter((c.accept_adjustment for c in problem.candidates), np.bool_,
+                             len(problem.candidates)),
+    )
+    compiled.edges = compiled.edge_set()
+    return compiled
+
+
+def _compile_quota(quota: Quota, candidates: Table, posts: Table) -> CompiledQuota:
+    def share(value: float | None) -> Fraction | None:
+        return None if value is None else as_fraction(value)
+
+    return CompiledQuota(
+        id=quota.id,
+        hard=quota.hard,
+        cand_mask=candidates.match(quota.candidates),
+        post_mask=posts.match(quota.posts),
+        share_base=quota.share_base,
+        min=quota.min,
+        max=quota.max,
+        min_share=share(quota.min_share),
+        max_share=share(quota.max_share),
+        penalty=as_fraction(quota.penalty),
+    )

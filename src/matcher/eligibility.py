@@ -1,0 +1,210 @@
+"""Who may hold which post (SPEC §3) and at what rank, computed over whole arrays.
+
+Candidates are grouped into *profiles* (same attributes that eligibility looks at) and posts
+into *classes* (same requirements and the same pairing rules matching them). Eligibility is a
+small profile × class matrix built with numpy broadcasting; a candidate-post pair is then one
+lookup. This is also what lets a network engine aggregate 服从调剂 candidates later instead of
+materialising every pair.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+
+from matcher.columns import BoolArray, IntArray, Table
+from matcher.problem import WISH_PATTERN_FIELDS, Degree, Pairing, Problem
+
+_SERVICE_BITS = {1: 1, 2: 2, 3: 4}
+
+
+def _service_mask(years: list[int]) -> int:
+    return sum({_SERVICE_BITS[y] for y in years if y in _SERVICE_BITS})
+
+
+def _group(keys: list[tuple[Any, ...]]) -> tuple[IntArray, list[tuple[Any, ...]]]:
+    """Index of each key's group, and the distinct keys in order of first appearance."""
+    index: dict[tuple[Any, ...], int] = {}
+    groups = np.fromiter((index.setdefault(k, len(index)) for k in keys), dtype=np.int64,
+                         count=len(keys))
+    return groups, list(index)
+
+
+@dataclass
+class Compatibility:
+    """Eligibility by attributes (``attributes_ok``) and by pairings (``pairings_ok``).
+
+    Both are ``profiles × classes``; ``profile[c]`` and ``post_class[p]`` index them.
+    ``candidate_ok[c]`` is the candidate's own ``eligible`` flag.
+    """
+
+    profile: IntArray
+    post_class: IntArray
+    attributes_ok: BoolArray
+    pairings_ok: BoolArray
+    candidate_ok: BoolArray
+    # For explaining and for infeasibility conflicts: per class, which pairing rules match it;
+    # per profile, which rules admit (exclusive) or bind (bound) it.
+    rule_matches_class: BoolArray  # classes × pairings
+    rule_admits_profile: BoolArray  # profiles × pairings
+    exclusive: BoolArray  # pairings
+
+    def allowed(self, candidates: IntArray, posts: IntArray, *,
+                with_pairings: bool = True) -> BoolArray:
+        u, v = self.profile[candidates], self.post_class[posts]
+        ok = self.attributes_ok[u, v] & self.candidate_ok[candidates]
+        if with_pairings:
+            ok &= self.pairings_ok[u, v]
+        return ok
+
+
+def compatibility(problem: Problem, posts: Table) -> Compatibility:
+    """Build the profile × class eligibility matrices for ``problem``."""
+    pairings = problem.rules.pairings
+    rule_post = np.array([posts.match(r.destinations) for r in pairings],
+                         dtype=np.bool_).reshape(len(pairings), posts.size).T
+
+    cand_keys = [
+        (_service_mask(c.service_years), Degree[c.degree], c.major_category,
+         frozenset(c.languages), c.gender, c.level, c.home_province, c.origin_recruit)
+        for c in problem.candidates
+    ]
+    post_keys = [
+        (_service_mask(p.service_years), Degree[p.min_degree], frozenset(p.major_categories),
+         frozenset(p.languages), p.gender, p.min_level, rule_post[i].tobytes())
+        for i, p in enumerate(problem.posts)
+    ]
+    profile, profiles = _group(cand_keys)
+    post_class, classes = _group(post_keys)
+    class_rep = np.zeros(len(classes), dtype=np.int64)
+    class_rep[post_class[::-1]] = np.arange(len(post_class))[::-1]
+
+    def col(rows: list[tuple[Any, ...]], i: int, dtype: Any = np.int64) -> Any:
+        return np.array([r[i] for r in rows], dtype=dtype)
+
+    ok = (col(profiles, 0)[:, None] & col(classes, 0)[None, :]) != 0
+    ok &= col(profiles, 1)[:, None] >= col(classes, 1)[None, :]
+    ok &= col(profiles, 5)[:, None] >= col(classes, 5)[None, :]
+    gender_code = {None: 0, "F": 1, "M": 2}
+    cand_gender = np.array([gender_code[r[4]] for r in profiles], dtype=np.int64)
+    post_gender = np.array([gender_code[r[4]] for r in classes], dtype=np.int64)
+    ok &= (post_gender[None, :] == 0) | (cand_gender[:, None] == post_gender[None, :])
+    ok &= _set_condition(profiles, classes, 2, 2, member=True)
+    ok &= _set_condition(profiles, classes, 3, 3, member=False)
+
+    rule_class = rule_post[class_rep] if len(classes) else rule_post[:0]
+    admits = np.array(
+        [[_origin(prof, rule) in rule.origins for rule in pairings] for prof in profiles],
+        dtype=np.bool_,
+    ).reshape(len(profiles), len(pairings))
+    exclusive = np.array([r.mode == "exclusive" for r in pairings], dtype=np.bool_)
+    pair_ok = _pairings_allowed(admits, rule_class, exclusive)
+    candidate_ok = np.fromiter((c.eligible for c in problem.candidates), dtype=np.bool_,
+                               count=len(problem.candidates))
+    return Compatibility(profile, post_class, ok, pair_ok, candidate_ok, rule_class, admits,
+                         exclusive)
+
+
+def _origin(profile_key: tuple[Any, ...], rule: Pairing) -> str:
+    return str(profile_key[6] if rule.origin_field == "home_province" else profile_key[7])
+
+
+def _pairings_allowed(admits: BoolArray, matches: BoolArray, exclusive: BoolArray) -> BoolArray:
+    """SPEC §4 pairings for every profile × class.
+
+    exclusive: a class matched by any exclusive rule admits only profiles that one of those
+    rules admits. bound: a profile admitted (bound) by any bound rule may hold only classes
+    matched by one of the bound rules that bind it.
+    """
+    ex, bd = exclusive, ~exclusive
+    ex_matches = matches[:, ex].astype(np.int64)
+    restricted = ex_matches.any(axis=1)
+    ex_ok = ~restricted[None, :] | ((admits[:, ex].astype(np.int64) @ ex_matches.T) > 0)
+    bound_by = admits[:, bd].astype(np.int64)
+    bound = bound_by.any(axis=1)
+    bd_ok = ~bound[:, None] | ((bound_by @ matches[:, bd].astype(np.int64).T) > 0)
+    result: BoolArray = ex_ok & bd_ok
+    return result
+
+
+def _set_condition(profiles: list[tuple[Any, ...]], classes: list[tuple[Any, ...]],
+                   cand_i: int, post_i: int, *, member: bool) -> BoolArray:
+    """Major (``member``: post list empty or contains the candidate's major) or languages
+    (post's languages ⊆ candidate's), as matrix products over a shared vocabulary."""
+    vocab: dict[Any, int] = {}
+    for cls in classes:
+        for item in cls[post_i]:
+            vocab.setdefault(item, len(vocab))
+    post_sets = np.zeros((len(classes), len(vocab)), dtype=np.int64)
+    for j, cls in enumerate(classes):
+        for item in cls[post_i]:
+            post_sets[j, vocab[item]] = 1
+    cand_sets = np.zeros((len(profiles), len(vocab)), dtype=np.int64)
+    for i, prof in enumerate(profiles):
+        items = [prof[cand_i]] if member else list(prof[cand_i])
+        for item in items:
+            if item in vocab:
+                cand_sets[i, vocab[item]] = 1
+    if member:
+        empty = post_sets.sum(axis=1) == 0
+        result: BoolArray = empty[None, :] | ((cand_sets @ post_sets.T) > 0)
+        return result
+    missing = (1 - cand_sets) @ post_sets.T
+    result = missing == 0
+    return result
+
+
+def ranked_pairs(problem: Problem, posts: Table) -> tuple[IntArray, IntArray, IntArray]:
+    """Every (candidate, post, rank) that some wish gives, keeping the first matching wish.
+
+    Ranks are computed from the wishes alone, before eligibility: a lock's rank is reported
+    even when the lock would not otherwise be eligible.
+    """
+    index = _pattern_index(problem)
+    pattern_ids: dict[tuple[Any, ...], int] = {}
+    wish_cand: list[int] = []
+    wish_rank: list[int] = []
+    wish_pattern: list[int] = []
+    for c, cand in enumerate(problem.candidates):
+        for k, wish in enumerate(cand.wishes):
+            key: tuple[Any, ...] = ("post", wish.post) if wish.post is not None else wish.pattern()
+            wish_cand.append(c)
+            wish_rank.append(k + 1)
+            wish_pattern.append(pattern_ids.setdefault(key, len(pattern_ids)))
+    members = [index.get(key, _EMPTY) for key in pattern_ids]
+    sizes = np.array([len(m) for m in members], dtype=np.int64)
+    flat = np.concatenate(members) if members else _EMPTY
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1])) if len(sizes) else _EMPTY
+    wp = np.array(wish_pattern, dtype=np.int64)
+    counts = sizes[wp] if len(wp) else _EMPTY
+    cand = np.repeat(np.array(wish_cand, dtype=np.int64), counts)
+    rank = np.repeat(np.array(wish_rank, dtype=np.int64), counts)
+    # Position of each expanded row inside its pattern's member list.
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    post = flat[np.repeat(starts[wp], counts) + offsets] if len(wp) else _EMPTY
+    order = np.lexsort((rank, post, cand))
+    cand, post, rank = cand[order], post[order], rank[order]
+    first = np.ones(len(cand), dtype=np.bool_)
+    first[1:] = (cand[1:] != cand[:-1]) | (post[1:] != post[:-1])
+    return cand[first], post[first], rank[first]
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def _pattern_index(problem: Problem) -> dict[tuple[Any, ...], IntArray]:
+    """Posts by id and by every combination of the four pattern fields."""
+    buckets: dict[tuple[Any, ...], list[int]] = {}
+    for p, post in enumerate(problem.posts):
+        buckets.setdefault(("post", post.id), []).append(p)
+        values = (post.province, post.prefecture, post.county, post.programme)
+        for size in range(1, len(WISH_PATTERN_FIELDS) + 1):
+            for fields in combinations(range(len(WISH_PATTERN_FIELDS)), size):
+                if any(values[f] is None for f in fields):
+                    continue
+                key = tuple(values[f] if f in fields else None for f in range(4))
+                buckets.setdefault(key, []).append(p)
+    return {key: np.array(v, dtype=np.int64) for key, v in buckets.items()}

@@ -1,0 +1,1 @@
+"""Solver engines. Each has ``solve(compiled, options) -> EngineResult``."""

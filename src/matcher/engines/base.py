@@ -1,0 +1,27 @@
+"""What every engine returns, and the one place solver statuses become matcher's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from matcher.columns import BoolArray
+from matcher.solution import Status
+
+TierValue = int | Fraction
+
+
+@dataclass
+class EngineResult:
+    """An engine's answer over the compiled edges.
+
+    ``chosen`` marks the edges in the solution (``None`` when no solution was found).
+    ``bound`` holds, per tier, what the engine proved; tiers it proved nothing about are absent.
+    """
+
+    status: Status
+    chosen: BoolArray | None
+    bound: dict[str, TierValue] = field(default_factory=dict)
+    conflict: list[str] | None = None
+    engine: str = ""
+    note: str | None = None

@@ -1,0 +1,283 @@
+"""The CP-SAT model of SPEC, assembled from one small builder per rule.
+
+Variables: ``x[c,p]`` is true when candidate ``c`` holds post ``p``; there is one per edge of
+the compiled problem. Every hard rule is a builder below. In *conflict mode* each rule is
+guarded by an enabling literal named after its rule id (``quota id``, ``pairing id``,
+``couple:<id>``, ``lock:<candidate>``, ``respect_priority``) so that CP-SAT can name a set
+of rules that cannot hold together.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import lcm
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from matcher.compile import Compiled, CompiledQuota, EdgeSet
+from matcher.columns import IntArray
+
+PRIORITY_RULE = "respect_priority"
+
+
+@dataclass
+class SatModel:
+    compiled: Compiled
+    edges: EdgeSet
+    conflict_mode: bool
+    model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
+    x: list[cp_model.IntVar] = field(default_factory=list)
+    rule_literals: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    tiers: dict[str, cp_model.LinearExprT] = field(default_factory=dict)
+    quota_scale: int = 1
+    by_candidate: list[IntArray] = field(default_factory=list)
+    by_post: list[IntArray] = field(default_factory=list)
+
+    def literal(self, rule_id: str) -> cp_model.IntVar | None:
+        """The enabling literal of a rule in conflict mode, ``None`` otherwise."""
+        if not self.conflict_mode:
+            return None
+        if rule_id not in self.rule_literals:
+            self.rule_literals[rule_id] = self.model.NewBoolVar(f"enable[{rule_id}]")
+        return self.rule_literals[rule_id]
+
+    def total(self, mask: np.ndarray) -> cp_model.LinearExprT:
+        return sum((self.x[i] for i in np.flatnonzero(mask)), start=0)
+
+
+def _groups(keys: IntArray, size: int) -> list[IntArray]:
+    order = np.argsort(keys, kind="stable")
+    bounds = np.searchsorted(keys[order], np.arange(size + 1))
+    return [order[bounds[i]:bounds[i + 1]] for i in range(size)]
+
+
+def build_model(compiled: Compiled, *, conflict_mode: bool = False) -> SatModel:
+    """The whole model: variables, every hard rule, and the three tier expressions."""
+    edges = compiled.edge_set(for_conflicts=True) if conflict_mode else compiled.edges
+    sat = SatModel(compiled, edges, conflict_mode)
+    sat.x = [sat.model.NewBoolVar(f"x[{compiled.problem.candidates[c].id},"
+                                  f"{compiled.problem.posts[p].id}]")
+             for c, p in zip(edges.cand.tolist(), edges.post.tolist(), strict=True)]
+    sat.by_candidate = _groups(edges.cand, compiled.n)
+    sat.by_post = _groups(edges.post, compiled.m)
+    add_one_post_each(sat)
+    add_capacities(sat)
+    add_locks(sat)
+    if conflict_mode:
+        add_pairing_switches(sat)
+    for quota in compiled.quotas:
+        if quota.hard:
+            add_hard_quota(sat, quota)
+    add_couples(sat)
+    if compiled.problem.rules.respect_priority:
+        add_priority(sat)
+    add_tiers(sat)
+    return sat
+
+
+def add_one_post_each(sat: SatModel) -> None:
+    for group in sat.by_candidate:
+        if len(group) > 1:
+            sat.model.AddAtMostOne(sat.x[i] for i in group)
+
+
+def add_capacities(sat: SatModel) -> None:
+    capacity = sat.compiled.capacity
+    for p, group in enumerate(sat.by_post):
+        if len(group) > capacity[p]:
+            sat.model.Add(sum(sat.x[i] for i in group) <= int(capacity[p]))
+
+
+def add_locks(sat: SatModel) -> None:
+    """A lock must appear; in conflict mode, switched off it leaves an ordinary candidate
+    whose locked pair is available only if it is eligible."""
+    problem = sat.compiled.problem
+    edges = sat.edges
+    for i in np.flatnonzero(edges.locked):
+        rule = f"lock:{problem.candidates[edges.cand[i]].id}"
+        lit = sat.literal(rule)
+        if lit is None:
+            sat.model.Add(sat.x[i] == 1)
+            continue
+        sat.model.Add(sat.x[i] == 1).OnlyEnforceIf(lit)
+        if not edges.attributes_ok[i]:
+            sat.model.AddImplication(sat.x[i], lit)
+
+
+def add_pairing_switches(sat: SatModel) -> None:
+    """Conflict mode only: a pair that a pairing forbids becomes available when every rule
+    forbidding it is switched off (SPEC §4, with only the enabled rules in force)."""
+    compiled, edges = sat.compiled, sat.edges
+    compat = compiled.compat
+    rules = compiled.problem.rules.pairings
+    lits = [sat.literal(rule.id) for rule in rules]
+    for i in np.flatnonzero(edges.attributes_ok & ~edges.eligible):
+        u = compat.profile[edges.cand[i]]
+        v = compat.post_class[edges.post[i]]
+        allowed = sat.model.NewBoolVar(f"pairings_allow[{i}]")
+        clauses: list[list[cp_model.IntVar]] = []
+        for r, rule in enumerate(rules):
+            lit = lits[r]
+            assert lit is not None
+            if rule.mode == "exclusive" and compat.rule_matches_class[v, r] and \
+                    not compat.rule_admits_profile[u, r]:
+                rescuers = [lits[s] for s, other in enumerate(rules)
+                            if other.mode == "exclusive" and compat.rule_matches_class[v, s]
+                            and compat.rule_admits_profile[u, s]]
+                clauses.append([lit, *rescuers])
+            if rule.mode == "bound" and compat.rule_admits_profile[u, r] and \
+                    not compat.rule_matches_class[v, r]:
+                rescuers = [lits[s] for s, other in enumerate(rules)
+                            if other.mode == "bound" and compat.rule_admits_profile[u, s]
+                            and compat.rule_matches_class[v, s]]
+                clauses.append([lit, *rescuers])
+        for blocker, *rescuers in clauses:
+            sat.model.AddBoolOr([allowed.Not(), blocker.Not(), *rescuers])  # type: ignore[misc]
+        if edges.locked[i]:
+            lock = sat.literal(f"lock:{compiled.problem.candidates[edges.cand[i]].id}")
+            assert lock is not None
+            sat.model.AddBoolOr([sat.x[i].Not(), allowed, lock])
+        else:
+            sat.model.AddImplication(sat.x[i], allowed)
+
+
+def add_hard_quota(sat: SatModel, quota: CompiledQuota) -> None:
+    count = sat.total(quota.counted(sat.edges))
+    base = sat.total(quota.based(sat.edges))
+    lit = sat.literal(quota.id)
+    constraints = []
+    if quota.min is not None:
+        constraints.append(sat.model.Add(count >= quota.min))
+    if quota.max is not None:
+        constraints.append(sat.model.Add(count <= quota.max))
+    if quota.min_share is not None:
+        share = quota.min_share
+        constraints.append(sat.model.Add(share.denominator * count >= share.numerator * base))
+    if quota.max_share is not None:
+        share = quota.max_share
+        constraints.append(sat.model.Add(share.denominator * count <= share.numerator * base))
+    if lit is not None:
+        for constraint in constraints:
+            constraint.OnlyEnforceIf(lit)
+
+
+def add_couples(sat: SatModel) -> None:
+    """Partners are both unplaced or both placed in the same couple-scope area."""
+    compiled = sat.compiled
+    for a, b in compiled.couples:
+        lit = sat.literal(f"couple:{compiled.problem.candidates[a].id}")
+        ga, gb = sat.by_candidate[a], sat.by_candidate[b]
+        areas = defaultdict(lambda: ([], []))  # type: ignore[var-annotated]
+        for side, group in ((0, ga), (1, gb)):
+            for i in group:
+                areas[int(compiled.scope[sat.edges.post[i]])][side].append(sat.x[i])
+        constraints = [sat.model.Add(sum(sat.x[i] for i in ga) == sum(sat.x[i] for i in gb))]
+        for xs_a, xs_b in areas.values():
+            constraints.append(sat.model.Add(sum(xs_a) == sum(xs_b)))
+        if lit is not None:
+            for constraint in constraints:
+                constraint.OnlyEnforceIf(lit)
+
+
+def add_priority(sat: SatModel) -> None:
+    """No justified envy (SPEC §4 Priority).
+
+    For unlocked ``j`` and a ranked eligible post ``p`` at rank ``r``, let ``B`` be the sum of
+    ``j``'s variables at rank ≤ r (0 or 1). Then ``B = 0`` forces ``p`` full and no unlocked
+    holder of ``p`` scoring below ``j``:  Σ_p x + cap·B ≥ cap  and  Σ_{lower} x ≤ cap·B.
+    """
+    compiled, edges, model = sat.compiled, sat.edges, sat.model
+    score, capacity = compiled.score, compiled.capacity
+    lit = sat.literal(PRIORITY_RULE)
+    unlocked_term: dict[int, cp_model.LinearExprT] = {}
+    lock_lits: dict[int, cp_model.IntVar | None] = {}
+    for i in range(len(edges)):
+        c = int(edges.cand[i])
+        if compiled.lock_post[c] < 0:
+            unlocked_term[i] = sat.x[i]
+            continue
+        lock = sat.literal(f"lock:{compiled.problem.candidates[c].id}")
+        lock_lits[c] = lock
+        if lock is None:
+            continue  # a locked holder counts toward fullness only
+        z = model.NewBoolVar(f"unlocked_holder[{i}]")  # x ∧ ¬lock
+        model.AddImplication(z, sat.x[i])
+        model.AddImplication(z, lock.Not())
+        model.AddBoolOr([sat.x[i].Not(), lock, z])
+        unlocked_term[i] = z
+    for j, group in enumerate(sat.by_candidate):
+        if compiled.lock_post[j] >= 0 and not sat.conflict_mode:
+            continue
+        ranked = [i for i in group if edges.rank[i] > 0 and edges.eligible[i]]
+        for i in ranked:
+            p = int(edges.post[i])
+            cap = int(capacity[p])
+            better = sum(sat.x[k] for k in ranked if edges.rank[k] <= edges.rank[i])
+            holders = sat.by_post[p]
+            lower = [unlocked_term[k] for k in holders
+                     if edges.cand[k] != j and k in unlocked_term and score[edges.cand[k]] <
+                     score[j]]
+            constraints = []
+            if cap > 0:
+                constraints.append(model.Add(sum(sat.x[k] for k in holders) + cap * better >= cap))
+            if lower:
+                constraints.append(model.Add(sum(lower) <= cap * better))
+            guards = [g for g in (lit, _negated(lock_lits.get(j))) if g is not None]
+            for constraint in constraints:
+                if guards:
+                    constraint.OnlyEnforceIf(guards)
+
+
+def _negated(lit: cp_model.IntVar | None) -> cp_model.IntVar | None:
+    return None if lit is None else lit.Not()
+
+
+def add_tiers(sat: SatModel) -> None:
+    """The objective tiers as integer expressions (quotas scaled to integers exactly)."""
+    compiled, edges = sat.compiled, sat.edges
+    weights = compiled.weight[edges.post]
+    sat.tiers["coverage"] = cp_model.LinearExpr.WeightedSum(sat.x, weights.tolist())
+    sat.tiers["preferences"] = cp_model.LinearExpr.WeightedSum(sat.x, edges.cost.tolist())
+    soft = [q for q in compiled.quotas if not q.hard and q.penalty > 0]
+    denominators = [q.penalty.denominator * s.denominator for q in soft
+                    for s in (q.min_share, q.max_share) if s is not None]
+    denominators += [q.penalty.denominator for q in soft]
+    sat.quota_scale = lcm(1, *denominators)
+    terms: list[cp_model.LinearExprT] = []
+    for quota in soft:
+        terms.extend(_soft_quota_terms(sat, quota))
+    sat.tiers["quotas"] = sum(terms, start=0)
+
+
+def _soft_quota_terms(sat: SatModel, quota: CompiledQuota) -> list[cp_model.LinearExprT]:
+    """Deviation variables of one soft quota, weighted so the tier is penalty × deviation
+    times ``quota_scale``. Each variable is only bounded from below; minimising the tier
+    makes it equal to the shortfall or excess."""
+    model = sat.model
+    count = sat.total(quota.counted(sat.edges))
+    base = sat.total(quota.based(sat.edges))
+    n_edges = len(sat.edges)
+    terms = []
+
+    def slack(name: str, scale: int, lower: cp_model.LinearExprT, denominator: int) -> None:
+        upper = n_edges * scale + (quota.min or 0)
+        var = model.NewIntVar(0, upper, f"{name}[{quota.id}]")
+        model.Add(var >= lower)
+        weight = Fraction(sat.quota_scale) * quota.penalty / denominator
+        assert weight.denominator == 1
+        terms.append(int(weight) * var)
+
+    if quota.min is not None:
+        slack("below_min", 1, quota.min - count, 1)
+    if quota.max is not None:
+        slack("above_max", 1, count - quota.max, 1)
+    if quota.min_share is not None:
+        a, b = quota.min_share.numerator, quota.min_share.denominator
+        slack("below_min_share", b, a * base - b * count, b)
+    if quota.max_share is not None:
+        a, b = quota.max_share.numerator, quota.max_share.denominator
+        slack("above_max_share", b, b * count - a * base, b)
+    return terms

@@ -1,0 +1,154 @@
+"""Why a candidate was not placed: the question every office must answer before 公示.
+
+Reasons are read off the solution itself, without a solver: for each post the candidate could
+have held, either it is full, or putting the candidate there would break a named hard quota or
+their couple, or (when no hard rule stands in the way) the objective order preferred otherwise.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from matcher.columns import BoolArray, IntArray
+from matcher.compile import Compiled
+from matcher.problem import Candidate, Degree, Post
+from matcher.solution import Reason
+
+_LISTED = 5
+
+
+def _ids(items: list[str]) -> str:
+    head = ", ".join(items[:_LISTED])
+    return head + (f" and {len(items) - _LISTED} more" if len(items) > _LISTED else "")
+
+
+def unassigned_reasons(compiled: Compiled, chosen: BoolArray) -> dict[int, list[Reason]]:
+    """Reasons for every candidate with no chosen edge, keyed by candidate index."""
+    edges = compiled.edges
+    problem = compiled.problem
+    placed = np.zeros(compiled.n, dtype=np.bool_)
+    placed[edges.cand[chosen]] = True
+    post_of = np.full(compiled.n, -1, dtype=np.int64)
+    post_of[edges.cand[chosen]] = edges.post[chosen]
+    filled = np.bincount(edges.post[chosen], minlength=compiled.m)
+    counts = [(int((q.counted(edges) & chosen).sum()), int((q.based(edges) & chosen).sum()))
+              for q in compiled.quotas]
+    starts = np.searchsorted(edges.cand, np.arange(compiled.n + 1))
+    reasons: dict[int, list[Reason]] = {}
+    for c in np.flatnonzero(~placed).tolist():
+        cand = problem.candidates[c]
+        if not cand.eligible:
+            reasons[c] = [Reason(code="not_eligible",
+                                 detail="marked not eligible (failed a screening step)")]
+            continue
+        options = np.arange(starts[c], starts[c + 1])
+        if len(options) == 0:
+            reasons[c] = [Reason(code="no_eligible_post", detail=_why_no_post(compiled, c))]
+            continue
+        reasons[c] = _blocked(compiled, c, options, filled, counts, post_of)
+    return reasons
+
+
+def _blocked(compiled: Compiled, c: int, options: IntArray, filled: IntArray,
+             counts: list[tuple[int, int]], post_of: IntArray) -> list[Reason]:
+    edges, problem = compiled.edges, compiled.problem
+    full: list[str] = []
+    by_quota: dict[str, list[str]] = {}
+    by_couple: list[str] = []
+    open_posts: list[str] = []
+    for i in options.tolist():
+        p = int(edges.post[i])
+        post_id = problem.posts[p].id
+        if filled[p] >= compiled.capacity[p]:
+            full.append(post_id)
+            continue
+        broken = [q.id for q, (n, d) in zip(compiled.quotas, counts, strict=True)
+                  if q.hard and q.deviation(n, d) == 0
+                  and q.deviation(n + int(q.cand_mask[c] and q.post_mask[p]),
+                                  d + int(q.based(edges)[i])) > 0]
+        for quota_id in broken:
+            by_quota.setdefault(quota_id, []).append(post_id)
+        if broken:
+            continue
+        partner = problem.candidates[c].partner
+        if partner is not None:
+            by_couple.append(post_id)
+            continue
+        open_posts.append(post_id)
+    reasons = []
+    if full:
+        detail = f"every seat taken at {_ids(full)}"
+        if len(full) == len(options):
+            detail = f"all {len(full)} posts the candidate may hold are full: {_ids(full)}"
+        reasons.append(Reason(code="wishes_taken", detail=detail))
+    for quota_id, posts in by_quota.items():
+        reasons.append(Reason(code="quota",
+                              detail=f"placing at {_ids(posts)} would break quota {quota_id}"))
+    if by_couple:
+        partner = problem.candidates[c].partner
+        d = next(i for i, other in enumerate(problem.candidates) if other.id == partner)
+        where = ("unplaced" if post_of[d] < 0
+                 else f"placed at {problem.posts[post_of[d]].id}")
+        reasons.append(Reason(
+            code="couple",
+            detail=f"partner {partner} is {where}; couples are placed together in the same "
+                   f"{problem.rules.couple_scope} or not at all ({_ids(by_couple)})",
+        ))
+    if open_posts:
+        reasons.append(Reason(
+            code="objective",
+            detail=f"seats were free at {_ids(open_posts)}, but the objective order "
+                   f"{problem.objective.order} preferred leaving them",
+        ))
+    return reasons
+
+
+def _why_no_post(compiled: Compiled, c: int) -> str:
+    """What removed every post from this candidate's options, counted by rule."""
+    problem = compiled.problem
+    cand = problem.candidates[c]
+    rc, rp, _ = compiled.ranked
+    wished = rp[rc == c]
+    if not cand.wishes and not cand.accept_adjustment:
+        return "no wishes and does not accept adjustment (服从调剂)"
+    if len(wished) == 0 and not cand.accept_adjustment:
+        return "no wish matches any post, and does not accept adjustment (服从调剂)"
+    looked_at = wished if not cand.accept_adjustment else np.arange(compiled.m)
+    tally: Counter[str] = Counter()
+    for p in looked_at.tolist():
+        for rule in blocking_rules(compiled, c, p):
+            tally[rule] += 1
+    scope = "wished posts" if not cand.accept_adjustment else "posts"
+    parts = [f"{rule} ({count})" for rule, count in tally.most_common()]
+    return f"every one of {len(looked_at)} {scope} is ruled out: " + "; ".join(parts)
+
+
+def blocking_rules(compiled: Compiled, c: int, p: int) -> list[str]:
+    """The eligibility conditions of SPEC §3 that forbid candidate ``c`` post ``p``."""
+    cand: Candidate = compiled.problem.candidates[c]
+    post: Post = compiled.problem.posts[p]
+    rules = []
+    if not set(cand.service_years) & set(post.service_years):
+        rules.append("service period")
+    if Degree[cand.degree] < Degree[post.min_degree]:
+        rules.append(f"degree below {post.min_degree}")
+    if post.major_categories and cand.major_category not in post.major_categories:
+        rules.append("major category")
+    if not set(post.languages) <= set(cand.languages):
+        rules.append("language")
+    if post.gender is not None and cand.gender != post.gender:
+        rules.append("gender")
+    if cand.level < post.min_level:
+        rules.append("level")
+    compat = compiled.compat
+    u, v = compat.profile[c], compat.post_class[p]
+    if not compat.pairings_ok[u, v]:
+        names = [r.id for k, r in enumerate(compiled.problem.rules.pairings)
+                 if compat.rule_matches_class[v, k] or compat.rule_admits_profile[u, k]]
+        rules.append(f"pairing {', '.join(names)}")
+    key = compiled.pair_keys(np.array([c]), np.array([p]))
+    if np.isin(key, compiled.forbidden_keys).any():
+        rules.append("forbidden pair")
+    return rules

@@ -1,0 +1,141 @@
+"""``matcher.solve``: compile, pick an engine, solve, and write the answer as SPEC §7 says."""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+
+import numpy as np
+
+from matcher.columns import BoolArray
+from matcher.compile import Compiled, compile_problem
+from matcher.engines import cpsat
+from matcher.engines.base import EngineResult, TierValue
+from matcher.errors import EngineCapabilityError
+from matcher.explain import unassigned_reasons
+from matcher.options import Progress, SolveOptions
+from matcher.problem import Problem
+from matcher.solution import (
+    Assignment,
+    QuotaReport,
+    Reason,
+    Solution,
+    SolverInfo,
+    Status,
+    TierValues,
+    Unassigned,
+)
+
+ENGINES = {"cpsat": cpsat.solve}
+
+
+def solve(problem: Problem, options: SolveOptions | None = None) -> Solution:
+    """Solve ``problem`` exactly (or as far as the time limit allows) and return its solution."""
+    options = options or SolveOptions()
+    started = time.monotonic()
+    _report(options, "compile", started)
+    compiled = compile_problem(problem)
+    engine = choose_engine(compiled, options)
+    _report(options, engine, started)
+    result = ENGINES[engine](compiled, options)
+    solution = build_solution(compiled, result, time.monotonic() - started, options)
+    _report(options, "done", started)
+    return solution
+
+
+def _report(options: SolveOptions, phase: str, started: float) -> None:
+    if options.progress is not None:
+        options.progress(Progress(phase, time.monotonic() - started))
+
+
+def choose_engine(compiled: Compiled, options: SolveOptions) -> str:
+    """The engine for this problem; CP-SAT expresses every rule, so it is the default."""
+    if options.engine == "auto":
+        return "cpsat"
+    if options.engine not in ENGINES:
+        raise EngineCapabilityError(options.engine, ["unknown engine"])
+    return options.engine
+
+
+def tier_values(compiled: Compiled, chosen: BoolArray) -> dict[str, TierValue]:
+    """The objective of SPEC §5 for the chosen edges, exactly."""
+    edges = compiled.edges
+    quotas = Fraction(0)
+    for quota in compiled.quotas:
+        if not quota.hard:
+            count = int((quota.counted(edges) & chosen).sum())
+            base = int((quota.based(edges) & chosen).sum())
+            quotas += quota.penalty * quota.deviation(count, base)
+    return {
+        "coverage": int(compiled.weight[edges.post[chosen]].sum()),
+        "quotas": quotas,
+        "preferences": int(edges.cost[chosen].sum()),
+    }
+
+
+def trivial_bounds(compiled: Compiled) -> dict[str, TierValue]:
+    """Bounds that hold for every feasible solution, for tiers no engine proved."""
+    edges = compiled.edges
+    reachable = np.bincount(edges.post, minlength=compiled.m)  # edges are distinct pairs
+    coverage = int((compiled.weight * np.minimum(compiled.capacity, reachable)).sum())
+    cheapest = np.zeros(compiled.n, dtype=np.int64)
+    np.minimum.at(cheapest, edges.cand, edges.cost)
+    locked = np.flatnonzero(edges.locked)
+    cheapest[edges.cand[locked]] = edges.cost[locked]
+    return {"coverage": coverage, "quotas": Fraction(0), "preferences": int(cheapest.sum())}
+
+
+def _as_tier_values(values: dict[str, TierValue]) -> TierValues:
+    quotas = values.get("quotas")
+    return TierValues(
+        coverage=int(values["coverage"]) if "coverage" in values else None,
+        quotas=float(quotas) if quotas is not None else None,
+        preferences=int(values["preferences"]) if "preferences" in values else None,
+    )
+
+
+def build_solution(compiled: Compiled, result: EngineResult, elapsed: float,
+                   options: SolveOptions) -> Solution:
+    problem = compiled.problem
+    info = SolverInfo(engine=result.engine, time_s=round(elapsed, 4), workers=options.workers,
+                      seed=options.seed, note=result.note)
+    if result.chosen is None:
+        code = "infeasible" if result.status is Status.infeasible else "no_solution"
+        detail = ("the rules in `conflict` cannot hold together"
+                  if result.status is Status.infeasible
+                  else "no feasible solution was found within the time limit")
+        return Solution(
+            problem=problem.name, status=result.status,
+            bound=_as_tier_values(result.bound),
+            unassigned=[Unassigned(candidate=c.id, reasons=[Reason(code=code, detail=detail)])
+                        for c in problem.candidates],
+            conflict=result.conflict, solver=info,
+        )
+    chosen = result.chosen
+    edges = compiled.edges
+    values = tier_values(compiled, chosen)
+    bound = trivial_bounds(compiled) | result.bound
+    if result.status is Status.optimal:
+        bound = dict(values)
+    assignments = [
+        Assignment(candidate=problem.candidates[c].id, post=problem.posts[p].id,
+                   rank=r or None, adjusted=bool(r == 0 and not locked), locked=bool(locked))
+        for c, p, r, locked in zip(edges.cand[chosen].tolist(), edges.post[chosen].tolist(),
+                                   edges.rank[chosen].tolist(), edges.locked[chosen].tolist(),
+                                   strict=True)
+    ]
+    reasons = unassigned_reasons(compiled, chosen)
+    unassigned = [Unassigned(candidate=problem.candidates[c].id, reasons=reasons[c])
+                  for c in sorted(reasons)]
+    reports = []
+    for quota in compiled.quotas:
+        count = int((quota.counted(edges) & chosen).sum())
+        base = int((quota.based(edges) & chosen).sum())
+        deviation = quota.deviation(count, base)
+        reports.append(QuotaReport(id=quota.id, count=count, base=base,
+                                   deviation=float(deviation), satisfied=deviation == 0))
+    return Solution(
+        problem=problem.name, status=result.status, objective=_as_tier_values(values),
+        bound=_as_tier_values(bound), assignments=assignments, unassigned=unassigned,
+        quotas=reports, solver=info,
+    )
