@@ -121,10 +121,10 @@ def _pairings_allowed(admits: BoolArray, matches: BoolArray, exclusive: BoolArra
     """
     ex, bd = exclusive, ~exclusive
     ex_matches = matches[:, ex].astype(np.int64)
-    restricted = ex_matches.any(axis=1)
+    restricted: BoolArray = np.asarray(ex_matches.any(axis=1))
     ex_ok = ~restricted[None, :] | ((admits[:, ex].astype(np.int64) @ ex_matches.T) > 0)
     bound_by = admits[:, bd].astype(np.int64)
-    bound = bound_by.any(axis=1)
+    bound: BoolArray = np.asarray(bound_by.any(axis=1))
     bd_ok = ~bound[:, None] | ((bound_by @ matches[:, bd].astype(np.int64).T) > 0)
     result: BoolArray = ex_ok & bd_ok
     return result
@@ -168,8 +168,8 @@ def ranked_pairs(problem: Problem, posts: Table) -> tuple[IntArray, IntArray, In
     wish_cand: list[int] = []
     wish_rank: list[int] = []
     wish_pattern: list[int] = []
-    for c, cand in enumerate(problem.candidates):
-        for k, wish in enumerate(cand.wishes):
+    for c, candidate in enumerate(problem.candidates):
+        for k, wish in enumerate(candidate.wishes):
             key: tuple[Any, ...] = ("post", wish.post) if wish.post is not None else wish.pattern()
             wish_cand.append(c)
             wish_rank.append(k + 1)

@@ -18,6 +18,7 @@ ServiceYear = Annotated[int, Field(ge=1, le=3)]
 SelectorValue = str | bool | int | None | list[str | bool | int | None]
 Selector = dict[str, SelectorValue]
 TierName = Literal["coverage", "quotas", "preferences"]
+DEFAULT_ORDER: tuple[TierName, ...] = ("coverage", "quotas", "preferences")
 
 
 class Degree(IntEnum):
@@ -169,7 +170,7 @@ class Rules(_Model):
 
 class Objective(_Model):
     order: list[TierName] = Field(
-        default_factory=lambda: ["coverage", "quotas", "preferences"],
+        default_factory=lambda: list(DEFAULT_ORDER),
         description="lexicographic order of the tiers, best first",
     )
     rank_cost: Literal["linear", "quadratic"] = "linear"

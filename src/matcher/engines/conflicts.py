@@ -27,18 +27,18 @@ def find_conflict(compiled: Compiled, options: SolveOptions,
     literals = [sat.rule_literals[name] for name in names]
 
     def infeasible(subset: list[int]) -> tuple[bool, list[int]]:
-        sat.model.ClearAssumptions()
-        sat.model.AddAssumptions([literals[i] for i in subset])
+        sat.model.clear_assumptions()
+        sat.model.add_assumptions([literals[i] for i in subset])
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = options.seed
         left = _CHECK_SECONDS if deadline is None else max(0.05, deadline - time.monotonic())
         solver.parameters.max_time_in_seconds = min(_CHECK_SECONDS, left)
-        code = solver.Solve(sat.model)
+        code = solver.solve(sat.model)
         if code != cp_model.INFEASIBLE:
             return False, subset
-        core = solver.SufficientAssumptionsForInfeasibility()
-        index = {literals[i].Index(): i for i in subset}
+        core = solver.sufficient_assumptions_for_infeasibility()
+        index = {literals[i].index: i for i in subset}
         return True, sorted(index[v] for v in core if v in index) or subset
 
     proven, core = infeasible(list(range(len(literals))))

@@ -17,8 +17,8 @@ from ortools.sat.python import cp_model
 
 from matcher.compile import Compiled
 from matcher.engines.base import EngineResult, TierValue
-from matcher.engines.cpsat_model import SatModel, build_model
 from matcher.engines.conflicts import find_conflict
+from matcher.engines.cpsat_model import SatModel, build_model
 from matcher.options import Progress, SolveOptions
 from matcher.solution import Status
 
@@ -26,7 +26,7 @@ NAME = "cpsat"
 MAXIMISED = frozenset({"coverage"})
 
 
-def map_status(code: int) -> Status:
+def map_status(code: cp_model.CpSolverStatus) -> Status:
     """CP-SAT's status codes in matcher's vocabulary."""
     if code == cp_model.OPTIMAL:
         return Status.optimal
@@ -37,7 +37,7 @@ def map_status(code: int) -> Status:
     return Status.unknown
 
 
-class _Reporter(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+class _Reporter(cp_model.CpSolverSolutionCallback):
     """Forwards each improving solution to the caller's progress callback."""
 
     def __init__(self, options: SolveOptions, phase: str, started: float) -> None:
@@ -48,7 +48,7 @@ class _Reporter(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
         if self._options.progress is not None:
             self._options.progress(Progress(
                 self._phase, time.monotonic() - self._started,
-                self.ObjectiveValue(), self.BestObjectiveBound(),
+                self.objective_value, self.best_objective_bound,
             ))
 
 
@@ -65,7 +65,7 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     deadline = None if options.time_limit is None else started + options.time_limit
     sat = build_model(compiled)
     workers = choose_workers(options, len(sat.x))
-    order = list(compiled.problem.objective.order)
+    order: list[str] = list(compiled.problem.objective.order)
     bound: dict[str, TierValue] = {}
     values: list[int] | None = None
     status = Status.optimal
@@ -75,14 +75,14 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
         if tier != "feasibility":
             expr = sat.tiers[tier]
             if tier in MAXIMISED:
-                sat.model.Maximize(expr)
+                sat.model.maximize(expr)
             else:
-                sat.model.Minimize(expr)
+                sat.model.minimize(expr)
         if values is not None:
-            sat.model.ClearHints()
+            sat.model.clear_hints()  # type: ignore[no-untyped-call]
             for var, value in zip(sat.x, values, strict=True):
-                sat.model.AddHint(var, value)
-        code = solver.Solve(sat.model, _Reporter(options, f"cpsat:{tier}", started))
+                sat.model.add_hint(var, value)
+        code = solver.solve(sat.model, _Reporter(options, f"cpsat:{tier}", started))
         found = map_status(code)
         if found is Status.infeasible:
             conflict = find_conflict(compiled, options, deadline)
@@ -90,16 +90,16 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
         if found is Status.unknown:
             status = Status.unknown if values is None else Status.feasible
             break
-        values = [solver.BooleanValue(v) for v in sat.x]
+        values = [solver.boolean_value(v) for v in sat.x]
         if tier == "feasibility":
             break
-        bound[tier] = _tier_bound(sat, tier, solver.BestObjectiveBound())
+        bound[tier] = _tier_bound(sat, tier, solver.best_objective_bound)
         if found is Status.feasible:
             status = Status.feasible
             break
-        value = round(solver.ObjectiveValue())
-        sat.model.Add(expr == value)
-        sat.model.ClearObjective()
+        value = round(solver.objective_value)
+        sat.model.add(expr == value)
+        sat.model.clear_objective()  # type: ignore[no-untyped-call]
 
     chosen = None if values is None else np.array(values, dtype=np.bool_)
     return EngineResult(status, chosen, bound=bound, engine=NAME,

@@ -17,8 +17,8 @@ from math import lcm
 import numpy as np
 from ortools.sat.python import cp_model
 
+from matcher.columns import BoolArray, IntArray
 from matcher.compile import Compiled, CompiledQuota, EdgeSet
-from matcher.columns import IntArray
 
 PRIORITY_RULE = "respect_priority"
 
@@ -38,14 +38,17 @@ class SatModel:
 
     def literal(self, rule_id: str) -> cp_model.IntVar | None:
         """The enabling literal of a rule in conflict mode, ``None`` otherwise."""
-        if not self.conflict_mode:
-            return None
+        return self.switch(rule_id) if self.conflict_mode else None
+
+    def switch(self, rule_id: str) -> cp_model.IntVar:
+        """The enabling literal of a rule (created on first use)."""
         if rule_id not in self.rule_literals:
-            self.rule_literals[rule_id] = self.model.NewBoolVar(f"enable[{rule_id}]")
+            self.rule_literals[rule_id] = self.model.new_bool_var(f"enable[{rule_id}]")
         return self.rule_literals[rule_id]
 
-    def total(self, mask: np.ndarray) -> cp_model.LinearExprT:
-        return sum((self.x[i] for i in np.flatnonzero(mask)), start=0)
+    def total(self, mask: BoolArray) -> cp_model.LinearExpr:
+        """Σ x over the edges in ``mask``."""
+        return cp_model.LinearExpr.sum([self.x[i] for i in np.flatnonzero(mask).tolist()])
 
 
 def _groups(keys: IntArray, size: int) -> list[IntArray]:
@@ -58,7 +61,7 @@ def build_model(compiled: Compiled, *, conflict_mode: bool = False) -> SatModel:
     """The whole model: variables, every hard rule, and the three tier expressions."""
     edges = compiled.edge_set(for_conflicts=True) if conflict_mode else compiled.edges
     sat = SatModel(compiled, edges, conflict_mode)
-    sat.x = [sat.model.NewBoolVar(f"x[{compiled.problem.candidates[c].id},"
+    sat.x = [sat.model.new_bool_var(f"x[{compiled.problem.candidates[c].id},"
                                   f"{compiled.problem.posts[p].id}]")
              for c, p in zip(edges.cand.tolist(), edges.post.tolist(), strict=True)]
     sat.by_candidate = _groups(edges.cand, compiled.n)
@@ -81,14 +84,14 @@ def build_model(compiled: Compiled, *, conflict_mode: bool = False) -> SatModel:
 def add_one_post_each(sat: SatModel) -> None:
     for group in sat.by_candidate:
         if len(group) > 1:
-            sat.model.AddAtMostOne(sat.x[i] for i in group)
+            sat.model.add_at_most_one(sat.x[i] for i in group)
 
 
 def add_capacities(sat: SatModel) -> None:
     capacity = sat.compiled.capacity
     for p, group in enumerate(sat.by_post):
         if len(group) > capacity[p]:
-            sat.model.Add(sum(sat.x[i] for i in group) <= int(capacity[p]))
+            sat.model.add(sum(sat.x[i] for i in group) <= int(capacity[p]))
 
 
 def add_locks(sat: SatModel) -> None:
@@ -100,48 +103,42 @@ def add_locks(sat: SatModel) -> None:
         rule = f"lock:{problem.candidates[edges.cand[i]].id}"
         lit = sat.literal(rule)
         if lit is None:
-            sat.model.Add(sat.x[i] == 1)
+            sat.model.add(sat.x[i] == 1)
             continue
-        sat.model.Add(sat.x[i] == 1).OnlyEnforceIf(lit)
+        sat.model.add(sat.x[i] == 1).only_enforce_if(lit)
         if not edges.attributes_ok[i]:
-            sat.model.AddImplication(sat.x[i], lit)
+            sat.model.add_implication(sat.x[i], lit)
 
 
 def add_pairing_switches(sat: SatModel) -> None:
     """Conflict mode only: a pair that a pairing forbids becomes available when every rule
-    forbidding it is switched off (SPEC §4, with only the enabled rules in force)."""
+    forbidding it is switched off (SPEC §4, with only the enabled rules in force).
+
+    For each enabled rule that forbids the pair, some enabled rule of the same mode must
+    rescue it: an exclusive rule over the post that admits the candidate's origin, or a bound
+    rule binding the candidate whose destinations include the post.
+    """
     compiled, edges = sat.compiled, sat.edges
     compat = compiled.compat
     rules = compiled.problem.rules.pairings
-    lits = [sat.literal(rule.id) for rule in rules]
-    for i in np.flatnonzero(edges.attributes_ok & ~edges.eligible):
-        u = compat.profile[edges.cand[i]]
-        v = compat.post_class[edges.post[i]]
-        allowed = sat.model.NewBoolVar(f"pairings_allow[{i}]")
-        clauses: list[list[cp_model.IntVar]] = []
-        for r, rule in enumerate(rules):
-            lit = lits[r]
-            assert lit is not None
-            if rule.mode == "exclusive" and compat.rule_matches_class[v, r] and \
-                    not compat.rule_admits_profile[u, r]:
-                rescuers = [lits[s] for s, other in enumerate(rules)
-                            if other.mode == "exclusive" and compat.rule_matches_class[v, s]
-                            and compat.rule_admits_profile[u, s]]
-                clauses.append([lit, *rescuers])
-            if rule.mode == "bound" and compat.rule_admits_profile[u, r] and \
-                    not compat.rule_matches_class[v, r]:
-                rescuers = [lits[s] for s, other in enumerate(rules)
-                            if other.mode == "bound" and compat.rule_admits_profile[u, s]
-                            and compat.rule_matches_class[v, s]]
-                clauses.append([lit, *rescuers])
-        for blocker, *rescuers in clauses:
-            sat.model.AddBoolOr([allowed.Not(), blocker.Not(), *rescuers])  # type: ignore[misc]
+    switches = [sat.switch(rule.id) for rule in rules]
+    for i in np.flatnonzero(edges.attributes_ok & ~edges.eligible).tolist():
+        matches = compat.rule_matches_class[compat.post_class[edges.post[i]]]
+        admits = compat.rule_admits_profile[compat.profile[edges.cand[i]]]
+        # exclusive: restricts when it matches the post; rescues when it also admits.
+        # bound: restricts when it binds the candidate; rescues when it also matches the post.
+        restricts = np.where(compat.exclusive, matches, admits)
+        rescues = matches & admits
+        allowed = sat.model.new_bool_var(f"pairings_allow[{i}]")
+        for r in np.flatnonzero(restricts & ~rescues).tolist():
+            same_mode = compat.exclusive == compat.exclusive[r]
+            rescuers = [switches[k] for k in np.flatnonzero(rescues & same_mode).tolist()]
+            sat.model.add_bool_or([~allowed, ~switches[r], *rescuers])
         if edges.locked[i]:
-            lock = sat.literal(f"lock:{compiled.problem.candidates[edges.cand[i]].id}")
-            assert lock is not None
-            sat.model.AddBoolOr([sat.x[i].Not(), allowed, lock])
+            lock = sat.switch(f"lock:{compiled.problem.candidates[edges.cand[i]].id}")
+            sat.model.add_bool_or([~sat.x[i], allowed, lock])
         else:
-            sat.model.AddImplication(sat.x[i], allowed)
+            sat.model.add_implication(sat.x[i], allowed)
 
 
 def add_hard_quota(sat: SatModel, quota: CompiledQuota) -> None:
@@ -150,18 +147,18 @@ def add_hard_quota(sat: SatModel, quota: CompiledQuota) -> None:
     lit = sat.literal(quota.id)
     constraints = []
     if quota.min is not None:
-        constraints.append(sat.model.Add(count >= quota.min))
+        constraints.append(sat.model.add(count >= quota.min))
     if quota.max is not None:
-        constraints.append(sat.model.Add(count <= quota.max))
+        constraints.append(sat.model.add(count <= quota.max))
     if quota.min_share is not None:
         share = quota.min_share
-        constraints.append(sat.model.Add(share.denominator * count >= share.numerator * base))
+        constraints.append(sat.model.add(share.denominator * count >= share.numerator * base))
     if quota.max_share is not None:
         share = quota.max_share
-        constraints.append(sat.model.Add(share.denominator * count <= share.numerator * base))
+        constraints.append(sat.model.add(share.denominator * count <= share.numerator * base))
     if lit is not None:
         for constraint in constraints:
-            constraint.OnlyEnforceIf(lit)
+            constraint.only_enforce_if(lit)
 
 
 def add_couples(sat: SatModel) -> None:
@@ -174,12 +171,12 @@ def add_couples(sat: SatModel) -> None:
         for side, group in ((0, ga), (1, gb)):
             for i in group:
                 areas[int(compiled.scope[sat.edges.post[i]])][side].append(sat.x[i])
-        constraints = [sat.model.Add(sum(sat.x[i] for i in ga) == sum(sat.x[i] for i in gb))]
+        constraints = [sat.model.add(sum(sat.x[i] for i in ga) == sum(sat.x[i] for i in gb))]
         for xs_a, xs_b in areas.values():
-            constraints.append(sat.model.Add(sum(xs_a) == sum(xs_b)))
+            constraints.append(sat.model.add(sum(xs_a) == sum(xs_b)))
         if lit is not None:
             for constraint in constraints:
-                constraint.OnlyEnforceIf(lit)
+                constraint.only_enforce_if(lit)
 
 
 def add_priority(sat: SatModel) -> None:
@@ -203,10 +200,10 @@ def add_priority(sat: SatModel) -> None:
         lock_lits[c] = lock
         if lock is None:
             continue  # a locked holder counts toward fullness only
-        z = model.NewBoolVar(f"unlocked_holder[{i}]")  # x ∧ ¬lock
-        model.AddImplication(z, sat.x[i])
-        model.AddImplication(z, lock.Not())
-        model.AddBoolOr([sat.x[i].Not(), lock, z])
+        z = model.new_bool_var(f"unlocked_holder[{i}]")  # x ∧ ¬lock
+        model.add_implication(z, sat.x[i])
+        model.add_implication(z, lock.negated())
+        model.add_bool_or([sat.x[i].negated(), lock, z])
         unlocked_term[i] = z
     for j, group in enumerate(sat.by_candidate):
         if compiled.lock_post[j] >= 0 and not sat.conflict_mode:
@@ -222,37 +219,37 @@ def add_priority(sat: SatModel) -> None:
                      score[j]]
             constraints = []
             if cap > 0:
-                constraints.append(model.Add(sum(sat.x[k] for k in holders) + cap * better >= cap))
+                constraints.append(model.add(sum(sat.x[k] for k in holders) + cap * better >= cap))
             if lower:
-                constraints.append(model.Add(sum(lower) <= cap * better))
+                constraints.append(model.add(sum(lower) <= cap * better))
             guards = [g for g in (lit, _negated(lock_lits.get(j))) if g is not None]
             for constraint in constraints:
                 if guards:
-                    constraint.OnlyEnforceIf(guards)
+                    constraint.only_enforce_if(guards)
 
 
-def _negated(lit: cp_model.IntVar | None) -> cp_model.IntVar | None:
-    return None if lit is None else lit.Not()
+def _negated(lit: cp_model.IntVar | None) -> cp_model.LiteralT | None:
+    return None if lit is None else lit.negated()
 
 
 def add_tiers(sat: SatModel) -> None:
     """The objective tiers as integer expressions (quotas scaled to integers exactly)."""
     compiled, edges = sat.compiled, sat.edges
     weights = compiled.weight[edges.post]
-    sat.tiers["coverage"] = cp_model.LinearExpr.WeightedSum(sat.x, weights.tolist())
-    sat.tiers["preferences"] = cp_model.LinearExpr.WeightedSum(sat.x, edges.cost.tolist())
+    sat.tiers["coverage"] = cp_model.LinearExpr.weighted_sum(sat.x, weights.tolist())
+    sat.tiers["preferences"] = cp_model.LinearExpr.weighted_sum(sat.x, edges.cost.tolist())
     soft = [q for q in compiled.quotas if not q.hard and q.penalty > 0]
     denominators = [q.penalty.denominator * s.denominator for q in soft
                     for s in (q.min_share, q.max_share) if s is not None]
     denominators += [q.penalty.denominator for q in soft]
     sat.quota_scale = lcm(1, *denominators)
-    terms: list[cp_model.LinearExprT] = []
+    terms: list[cp_model.LinearExpr] = []
     for quota in soft:
         terms.extend(_soft_quota_terms(sat, quota))
     sat.tiers["quotas"] = sum(terms, start=0)
 
 
-def _soft_quota_terms(sat: SatModel, quota: CompiledQuota) -> list[cp_model.LinearExprT]:
+def _soft_quota_terms(sat: SatModel, quota: CompiledQuota) -> list[cp_model.LinearExpr]:
     """Deviation variables of one soft quota, weighted so the tier is penalty × deviation
     times ``quota_scale``. Each variable is only bounded from below; minimising the tier
     makes it equal to the shortfall or excess."""
@@ -260,12 +257,12 @@ def _soft_quota_terms(sat: SatModel, quota: CompiledQuota) -> list[cp_model.Line
     count = sat.total(quota.counted(sat.edges))
     base = sat.total(quota.based(sat.edges))
     n_edges = len(sat.edges)
-    terms = []
+    terms: list[cp_model.LinearExpr] = []
 
     def slack(name: str, scale: int, lower: cp_model.LinearExprT, denominator: int) -> None:
         upper = n_edges * scale + (quota.min or 0)
-        var = model.NewIntVar(0, upper, f"{name}[{quota.id}]")
-        model.Add(var >= lower)
+        var = model.new_int_var(0, upper, f"{name}[{quota.id}]")
+        model.add(var >= lower)
         weight = Fraction(sat.quota_scale) * quota.penalty / denominator
         assert weight.denominator == 1
         terms.append(int(weight) * var)

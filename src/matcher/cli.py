@@ -1,0 +1,175 @@
+"""The ``matcher`` command line.
+
+Exit codes: 0 success (``solve``: a solution file was written, whatever its status);
+1 an internal error (``verify``: the solution breaks a rule); 2 invalid input (every problem is
+listed on stderr, nothing is written).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from matcher.errors import InvalidProblemError, MatcherError
+
+app = typer.Typer(
+    name="matcher",
+    help="Exact allocation of candidates to posts (western programme and sister programmes).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_INTERNAL = 1
+EXIT_INVALID = 2
+
+
+class Engine(StrEnum):
+    auto = "auto"
+    cpsat = "cpsat"
+
+
+ProblemArg = Annotated[Path, typer.Argument(help="problem file (JSON, SPEC §6)",
+                                            show_default=False)]
+
+
+def _fail_invalid(error: InvalidProblemError, what: str = "problem") -> NoReturn:
+    typer.echo(f"invalid {what}: {len(error.issues)} error(s)", err=True)
+    for issue in error.issues:
+        typer.echo(f"  {issue}", err=True)
+    raise typer.Exit(EXIT_INVALID)
+
+
+def _fail_internal(error: BaseException) -> NoReturn:
+    typer.echo(f"internal error: {type(error).__name__}: {error}", err=True)
+    if os.environ.get("MATCHER_DEBUG"):
+        raise error
+    typer.echo("(set MATCHER_DEBUG=1 for the traceback)", err=True)
+    raise typer.Exit(EXIT_INTERNAL)
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    version: Annotated[bool, typer.Option("--version", help="print the version and exit")] = False,
+) -> None:
+    if version:
+        from matcher import __version__
+
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.command()
+def validate(problem: ProblemArg) -> None:
+    """Check a problem file against the contract; list every problem with its JSON path."""
+    from matcher.validation import load_problem
+
+    try:
+        loaded = load_problem(problem)
+    except InvalidProblemError as error:
+        _fail_invalid(error)
+    typer.echo(f"valid: {len(loaded.candidates)} candidates, {len(loaded.posts)} posts, "
+               f"{len(loaded.rules.quotas)} quotas, {len(loaded.rules.pairings)} pairings")
+
+
+@app.command()
+def solve(
+    problem: ProblemArg,
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                      help="where to write the solution (default: stdout)")] = None,
+    time_limit: Annotated[float | None, typer.Option(
+        "--time-limit", min=0.0, help="seconds for the whole solve (default: to optimality)")
+    ] = None,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=0, help="solver threads; 0 picks by problem size")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="random seed, for repeatable runs")] = 0,
+    engine: Annotated[Engine, typer.Option("--engine", help="engine to use")] = Engine.auto,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress or summary")] = False,
+) -> None:
+    """Solve a problem and write its solution (SPEC §7)."""
+    from matcher.options import SolveOptions
+    from matcher.progress import ProgressPrinter
+    from matcher.solve import solve as run_solve
+    from matcher.summary import summary_text
+    from matcher.validation import load_problem
+
+    printer = None if quiet else ProgressPrinter(sys.stderr)
+    try:
+        loaded = load_problem(problem)
+    except InvalidProblemError as error:
+        _fail_invalid(error)
+    options = SolveOptions(time_limit=time_limit, workers=workers, seed=seed,
+                           engine=engine.value, progress=printer)
+    try:
+        solution = run_solve(loaded, options)
+        text = solution.model_dump_json(indent=1)
+        if output is None:
+            sys.stdout.write(text + "\n")
+        else:
+            _write_atomically(output, text + "\n")
+    except MatcherError as error:
+        _fail_internal(error)
+    except OSError as error:
+        typer.echo(f"cannot write {output}: {error.strerror}", err=True)
+        raise typer.Exit(EXIT_INTERNAL) from None
+    except Exception as error:
+        _fail_internal(error)
+    if printer is not None:
+        printer.finish()
+        typer.echo(summary_text(loaded, solution), err=True)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a crash never leaves half a solution."""
+    directory = path.parent if str(path.parent) else Path(".")
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, delete=False,
+                                     prefix=f".{path.name}.", suffix=".tmp") as handle:
+        handle.write(text)
+        temp = Path(handle.name)
+    temp.replace(path)
+
+
+@app.command()
+def verify(
+    problem: ProblemArg,
+    solution: Annotated[Path, typer.Argument(help="solution file (JSON, SPEC §7)",
+                                             show_default=False)],
+) -> None:
+    """Check a solution against its problem by SPEC alone; list every violation (exit 1)."""
+    from pydantic import ValidationError
+
+    from matcher.solution import Solution
+    from matcher.validation import issues_from_pydantic, load_problem
+    from matcher.verify import verify as run_verify
+
+    try:
+        loaded = load_problem(problem)
+    except InvalidProblemError as error:
+        _fail_invalid(error)
+    try:
+        answer = Solution.model_validate_json(solution.read_bytes())
+    except OSError as error:
+        typer.echo(f"cannot read {solution}: {error.strerror}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    except ValidationError as error:
+        _fail_invalid(InvalidProblemError(issues_from_pydantic(error)), "solution")
+    started = time.monotonic()
+    violations = run_verify(loaded, answer)
+    if violations:
+        typer.echo(f"{len(violations)} violation(s):", err=True)
+        for violation in violations:
+            typer.echo(f"  [{violation.code}] {violation.message}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"valid: {answer.status.value} solution, {len(answer.assignments)} assignments "
+               f"checked in {time.monotonic() - started:.2f}s")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
