@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 
 import numpy as np
 
@@ -49,6 +50,17 @@ _EDGE_FIELDS = ("cand", "post", "rank", "cost", "locked", "eligible", "attribute
 
 
 @dataclass
+class Pairs:
+    """Assigned candidate-post pairs (what a solution holds), with their rank and cost."""
+
+    cand: IntArray
+    post: IntArray
+    rank: IntArray
+    cost: IntArray
+    locked: BoolArray
+
+
+@dataclass
 class CompiledQuota:
     """A quota with its selectors evaluated to membership masks and shares as fractions."""
 
@@ -63,18 +75,22 @@ class CompiledQuota:
     max_share: Fraction | None
     penalty: Fraction
 
-    def counted(self, edges: EdgeSet) -> BoolArray:
-        """Edges that count toward N."""
-        mask: BoolArray = self.cand_mask[edges.cand] & self.post_mask[edges.post]
+    def counted(self, pairs: EdgeSet | Pairs) -> BoolArray:
+        """Pairs that count toward N."""
+        mask: BoolArray = self.cand_mask[pairs.cand] & self.post_mask[pairs.post]
         return mask
 
-    def based(self, edges: EdgeSet) -> BoolArray:
-        """Edges that count toward D."""
+    def based(self, pairs: EdgeSet | Pairs) -> BoolArray:
+        """Pairs that count toward D."""
         if self.share_base == "posts":
-            mask: BoolArray = self.post_mask[edges.post]
+            mask: BoolArray = self.post_mask[pairs.post]
         else:
-            mask = self.cand_mask[edges.cand]
+            mask = self.cand_mask[pairs.cand]
         return mask
+
+    def count_and_base(self, pairs: EdgeSet | Pairs) -> tuple[int, int]:
+        """N and D over a set of assigned pairs."""
+        return int(self.counted(pairs).sum()), int(self.based(pairs).sum())
 
     def deviation(self, count: int, base: int) -> Fraction:
         """SPEC §4: Σ over the bounds given of each bound's shortfall or excess."""
@@ -102,11 +118,24 @@ class Compiled:
     lock_post: IntArray  # post index per candidate, -1 when not locked
     forbidden_keys: IntArray  # sorted c * m + p
     ranked: tuple[IntArray, IntArray, IntArray]  # every wish-ranked (c, p, rank)
-    edges: EdgeSet
     quotas: list[CompiledQuota]
     couples: list[tuple[int, int]]
     scope: IntArray  # couple-scope code per post
-    _adjusts: BoolArray  # accept_adjustment per candidate
+    adjusts: BoolArray  # accept_adjustment per candidate
+
+    @cached_property
+    def edges(self) -> EdgeSet:
+        """Every pair a solution may contain, materialised (CP-SAT and small problems only:
+        with 服从调剂 at national scale this is the trap DESIGN.md warns about)."""
+        return self.edge_set()
+
+    def pairs(self, assignment: IntArray) -> Pairs:
+        """The assigned pairs of an assignment (post index per candidate, -1 = unplaced)."""
+        cand = np.flatnonzero(assignment >= 0)
+        post = assignment[cand]
+        rank = self.rank_of(cand, post)
+        return Pairs(cand, post, rank, self.costs(cand, post, rank),
+                     self.lock_post[cand] == post)
 
     @property
     def n(self) -> int:
@@ -180,7 +209,7 @@ class Compiled:
         """
         rc, rp, _ = self.ranked
         compat = self.compat
-        adjusters = np.flatnonzero(self._adjusts & compat.candidate_ok)
+        adjusters = np.flatnonzero(self.adjusts & compat.candidate_ok)
         profiles = compat.profile[adjusters]
         adj_ok = compat.attributes_ok[profiles][:, compat.post_class]  # adjusters × posts
         if not for_conflicts:
@@ -203,7 +232,7 @@ class Compiled:
         rank = self.rank_of(cand, post)
         not_forbidden = ~np.isin(self.pair_keys(cand, post), self.forbidden_keys)
         attributes_ok = compat.allowed(cand, post, with_pairings=False) & not_forbidden
-        attributes_ok &= (rank > 0) | self._adjusts[cand]
+        attributes_ok &= (rank > 0) | self.adjusts[cand]
         eligible = attributes_ok & compat.allowed(cand, post)
         return EdgeSet(cand, post, rank, self.costs(cand, post, rank),
                        self.lock_post[cand] == post, eligible, attributes_ok)
@@ -242,14 +271,12 @@ def compile_problem(problem: Problem) -> Compiled:
         lock_post=lock_post,
         forbidden_keys=forbidden,
         ranked=ranked_pairs(problem, posts),
-        edges=EdgeSet(*(np.zeros(0, np.int64),) * 4, *(np.zeros(0, np.bool_),) * 3),
         quotas=[_compile_quota(q, candidates, posts) for q in problem.rules.quotas],
         couples=[(a, b) for a, b in couples],
         scope=posts.columns[scope_field],
-        _adjusts=np.fromiter((c.accept_adjustment for c in problem.candidates), np.bool_,
+        adjusts=np.fromiter((c.accept_adjustment for c in problem.candidates), np.bool_,
                              len(problem.candidates)),
     )
-    compiled.edges = compiled.edge_set()
     return compiled
 
 

@@ -11,7 +11,7 @@ from collections import Counter
 
 import numpy as np
 
-from matcher.columns import BoolArray, IntArray
+from matcher.columns import IntArray
 from matcher.compile import Compiled
 from matcher.problem import Candidate, Degree, Post
 from matcher.solution import Reason
@@ -24,56 +24,64 @@ def _ids(items: list[str]) -> str:
     return head + (f" and {len(items) - _LISTED} more" if len(items) > _LISTED else "")
 
 
-def unassigned_reasons(compiled: Compiled, chosen: BoolArray) -> dict[int, list[Reason]]:
-    """Reasons for every candidate with no chosen edge, keyed by candidate index."""
-    edges = compiled.edges
+def candidate_options(compiled: Compiled, c: int) -> IntArray:
+    """Posts candidate ``c`` may hold by SPEC §3 (ranked ones first, then adjusted ones)."""
+    rc, rp, _ = compiled.ranked
+    lo, hi = np.searchsorted(rc, [c, c + 1])
+    ranked = rp[lo:hi]
+    posts = ranked
+    if compiled.adjusts[c]:
+        compat = compiled.compat
+        row = compat.attributes_ok[compat.profile[c]] & compat.pairings_ok[compat.profile[c]]
+        others = np.flatnonzero(row[compat.post_class])
+        posts = np.concatenate([ranked, others[~np.isin(others, ranked)]])
+    cand = np.full(len(posts), c, dtype=np.int64)
+    keep = compiled.compat.allowed(cand, posts)
+    keep &= ~np.isin(compiled.pair_keys(cand, posts), compiled.forbidden_keys)
+    result: IntArray = posts[keep]
+    return result
+
+
+def unassigned_reasons(compiled: Compiled, assignment: IntArray) -> dict[int, list[Reason]]:
+    """Reasons for every unplaced candidate, keyed by candidate index."""
     problem = compiled.problem
-    placed = np.zeros(compiled.n, dtype=np.bool_)
-    placed[edges.cand[chosen]] = True
-    post_of = np.full(compiled.n, -1, dtype=np.int64)
-    post_of[edges.cand[chosen]] = edges.post[chosen]
-    filled = np.bincount(edges.post[chosen], minlength=compiled.m)
-    counts = [(int((q.counted(edges) & chosen).sum()), int((q.based(edges) & chosen).sum()))
-              for q in compiled.quotas]
-    starts = np.searchsorted(edges.cand, np.arange(compiled.n + 1))
+    pairs = compiled.pairs(assignment)
+    filled = np.bincount(pairs.post, minlength=compiled.m)
+    counts = [q.count_and_base(pairs) for q in compiled.quotas]
     reasons: dict[int, list[Reason]] = {}
-    for c in np.flatnonzero(~placed).tolist():
+    for c in np.flatnonzero(assignment < 0).tolist():
         cand = problem.candidates[c]
         if not cand.eligible:
             reasons[c] = [Reason(code="not_eligible",
                                  detail="marked not eligible (failed a screening step)")]
             continue
-        options = np.arange(starts[c], starts[c + 1])
+        options = candidate_options(compiled, c)
         if len(options) == 0:
             reasons[c] = [Reason(code="no_eligible_post", detail=_why_no_post(compiled, c))]
             continue
-        reasons[c] = _blocked(compiled, c, options, filled, counts, post_of)
+        reasons[c] = _blocked(compiled, c, options, filled, counts, assignment)
     return reasons
 
 
 def _blocked(compiled: Compiled, c: int, options: IntArray, filled: IntArray,
-             counts: list[tuple[int, int]], post_of: IntArray) -> list[Reason]:
-    edges, problem = compiled.edges, compiled.problem
-    full: list[str] = []
+             counts: list[tuple[int, int]], assignment: IntArray) -> list[Reason]:
+    problem = compiled.problem
+    full = [problem.posts[p].id for p in options.tolist() if filled[p] >= compiled.capacity[p]]
     by_quota: dict[str, list[str]] = {}
     by_couple: list[str] = []
     open_posts: list[str] = []
-    for i in options.tolist():
-        p = int(edges.post[i])
+    for p in options[filled[options] < compiled.capacity[options]].tolist():
         post_id = problem.posts[p].id
-        if filled[p] >= compiled.capacity[p]:
-            full.append(post_id)
-            continue
         broken = [q.id for q, (n, d) in zip(compiled.quotas, counts, strict=True)
                   if q.hard and q.deviation(n, d) == 0
                   and q.deviation(n + int(q.cand_mask[c] and q.post_mask[p]),
-                                  d + int(q.based(edges)[i])) > 0]
+                                  d + int(q.post_mask[p] if q.share_base == "posts"
+                                          else q.cand_mask[c])) > 0]
         for quota_id in broken:
             by_quota.setdefault(quota_id, []).append(post_id)
         if broken:
             continue
-        partner = problem.candidates[c].partner
-        if partner is not None:
+        if problem.candidates[c].partner is not None:
             by_couple.append(post_id)
             continue
         open_posts.append(post_id)
@@ -89,8 +97,8 @@ def _blocked(compiled: Compiled, c: int, options: IntArray, filled: IntArray,
     if by_couple:
         partner = problem.candidates[c].partner
         d = next(i for i, other in enumerate(problem.candidates) if other.id == partner)
-        where = ("unplaced" if post_of[d] < 0
-                 else f"placed at {problem.posts[post_of[d]].id}")
+        where = ("unplaced" if assignment[d] < 0
+                 else f"placed at {problem.posts[assignment[d]].id}")
         reasons.append(Reason(
             code="couple",
             detail=f"partner {partner} is {where}; couples are placed together in the same "

@@ -5,10 +5,7 @@ from __future__ import annotations
 import time
 from fractions import Fraction
 
-import numpy as np
-
-from matcher.columns import BoolArray
-from matcher.compile import Compiled, compile_problem
+from matcher.compile import Compiled, Pairs, compile_problem
 from matcher.engines import cpsat
 from matcher.engines.base import EngineResult, TierValue
 from matcher.errors import EngineCapabilityError
@@ -57,32 +54,30 @@ def choose_engine(compiled: Compiled, options: SolveOptions) -> str:
     return options.engine
 
 
-def tier_values(compiled: Compiled, chosen: BoolArray) -> dict[str, TierValue]:
-    """The objective of SPEC §5 for the chosen edges, exactly."""
-    edges = compiled.edges
+def tier_values(compiled: Compiled, pairs: Pairs) -> dict[str, TierValue]:
+    """The objective of SPEC §5 for the assigned pairs, exactly."""
     quotas = Fraction(0)
     for quota in compiled.quotas:
         if not quota.hard:
-            count = int((quota.counted(edges) & chosen).sum())
-            base = int((quota.based(edges) & chosen).sum())
-            quotas += quota.penalty * quota.deviation(count, base)
+            quotas += quota.penalty * quota.deviation(*quota.count_and_base(pairs))
     return {
-        "coverage": int(compiled.weight[edges.post[chosen]].sum()),
+        "coverage": int(compiled.weight[pairs.post].sum()),
         "quotas": quotas,
-        "preferences": int(edges.cost[chosen].sum()),
+        "preferences": int(pairs.cost.sum()),
     }
 
 
 def trivial_bounds(compiled: Compiled) -> dict[str, TierValue]:
     """Bounds that hold for every feasible solution, for tiers no engine proved."""
-    edges = compiled.edges
-    reachable = np.bincount(edges.post, minlength=compiled.m)  # edges are distinct pairs
-    coverage = int((compiled.weight * np.minimum(compiled.capacity, reachable)).sum())
-    cheapest = np.zeros(compiled.n, dtype=np.int64)
-    np.minimum.at(cheapest, edges.cand, edges.cost)
-    locked = np.flatnonzero(edges.locked)
-    cheapest[edges.cand[locked]] = edges.cost[locked]
-    return {"coverage": coverage, "quotas": Fraction(0), "preferences": int(cheapest.sum())}
+    objective = compiled.problem.objective
+    best_bonus = objective.home_bonus + objective.fit_bonus + objective.continuity_bonus
+    free = compiled.compat.candidate_ok & (compiled.lock_post < 0)
+    locks = compiled.pairs(compiled.lock_post)
+    return {
+        "coverage": int((compiled.weight * compiled.capacity).sum()),
+        "quotas": Fraction(0),
+        "preferences": int(locks.cost.sum()) + int(free.sum()) * min(0, -best_bonus),
+    }
 
 
 def _as_tier_values(values: dict[str, TierValue]) -> TierValues:
@@ -99,7 +94,7 @@ def build_solution(compiled: Compiled, result: EngineResult, elapsed: float,
     problem = compiled.problem
     info = SolverInfo(engine=result.engine, time_s=round(elapsed, 4), workers=options.workers,
                       seed=options.seed, note=result.note)
-    if result.chosen is None:
+    if result.assignment is None:
         code = "infeasible" if result.status is Status.infeasible else "no_solution"
         detail = ("the rules in `conflict` cannot hold together"
                   if result.status is Status.infeasible
@@ -111,26 +106,23 @@ def build_solution(compiled: Compiled, result: EngineResult, elapsed: float,
                         for c in problem.candidates],
             conflict=result.conflict, solver=info,
         )
-    chosen = result.chosen
-    edges = compiled.edges
-    values = tier_values(compiled, chosen)
+    pairs = compiled.pairs(result.assignment)
+    values = tier_values(compiled, pairs)
     bound = trivial_bounds(compiled) | result.bound
     if result.status is Status.optimal:
         bound = dict(values)
     assignments = [
         Assignment(candidate=problem.candidates[c].id, post=problem.posts[p].id,
                    rank=r or None, adjusted=bool(r == 0 and not locked), locked=bool(locked))
-        for c, p, r, locked in zip(edges.cand[chosen].tolist(), edges.post[chosen].tolist(),
-                                   edges.rank[chosen].tolist(), edges.locked[chosen].tolist(),
-                                   strict=True)
+        for c, p, r, locked in zip(pairs.cand.tolist(), pairs.post.tolist(),
+                                   pairs.rank.tolist(), pairs.locked.tolist(), strict=True)
     ]
-    reasons = unassigned_reasons(compiled, chosen)
+    reasons = unassigned_reasons(compiled, result.assignment)
     unassigned = [Unassigned(candidate=problem.candidates[c].id, reasons=reasons[c])
                   for c in sorted(reasons)]
     reports = []
     for quota in compiled.quotas:
-        count = int((quota.counted(edges) & chosen).sum())
-        base = int((quota.based(edges) & chosen).sum())
+        count, base = quota.count_and_base(pairs)
         deviation = quota.deviation(count, base)
         reports.append(QuotaReport(id=quota.id, count=count, base=base,
                                    deviation=float(deviation), satisfied=deviation == 0))

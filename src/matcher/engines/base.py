@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from matcher.columns import BoolArray
+from matcher.columns import IntArray
 from matcher.solution import Status
 
 TierValue = int | Fraction
@@ -13,14 +13,15 @@ TierValue = int | Fraction
 
 @dataclass
 class EngineResult:
-    """An engine's answer over the compiled edges.
+    """An engine's answer.
 
-    ``chosen`` marks the edges in the solution (``None`` when no solution was found).
-    ``bound`` holds, per tier, what the engine proved; tiers it proved nothing about are absent.
+    ``assignment`` gives each candidate's post index, -1 when unplaced (``None`` when no
+    solution was found). ``bound`` holds, per tier, what the engine proved; tiers it proved
+    nothing about are absent.
     """
 
     status: Status
-    chosen: BoolArray | None
+    assignment: IntArray | None
     bound: dict[str, TierValue] = field(default_factory=dict)
     conflict: list[str] | None = None
     engine: str = ""

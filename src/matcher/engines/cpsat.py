@@ -101,8 +101,12 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
         sat.model.add(expr == value)
         sat.model.clear_objective()  # type: ignore[no-untyped-call]
 
-    chosen = None if values is None else np.array(values, dtype=np.bool_)
-    return EngineResult(status, chosen, bound=bound, engine=NAME,
+    assignment = None
+    if values is not None:
+        chosen = np.array(values, dtype=np.bool_)
+        assignment = np.full(compiled.n, -1, dtype=np.int64)
+        assignment[sat.edges.cand[chosen]] = sat.edges.post[chosen]
+    return EngineResult(status, assignment, bound=bound, engine=NAME,
                         note=f"{len(sat.x)} pair variables, {workers} worker(s)")
 
 
