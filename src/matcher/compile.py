@@ -273,11 +273,23 @@ def compile_problem(problem: Problem) -> Compiled:
         ranked=ranked_pairs(problem, posts),
         quotas=[_compile_quota(q, candidates, posts) for q in problem.rules.quotas],
         couples=[(a, b) for a, b in couples],
-        scope=posts.columns[scope_field],
+        scope=_areas(problem, scope_field),
         adjusts=np.fromiter((c.accept_adjustment for c in problem.candidates), np.bool_,
                              len(problem.candidates)),
     )
     return compiled
+
+
+def _areas(problem: Problem, scope: str) -> IntArray:
+    """Couple-scope area code per post: the location path (province, prefecture, county) cut
+    at the scope, so that "the same county" also means the same prefecture and province."""
+    depth = {"province": 1, "prefecture": 2, "county": 3}[scope]
+    codes: dict[tuple[str | None, ...], int] = {}
+    return np.fromiter(
+        (codes.setdefault((p.province, p.prefecture, p.county)[:depth], len(codes))
+         for p in problem.posts),
+        dtype=np.int64, count=len(problem.posts),
+    )
 
 
 def _compile_quota(quota: Quota, candidates: Table, posts: Table) -> CompiledQuota:

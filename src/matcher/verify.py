@@ -298,6 +298,17 @@ def _placement(problem: Problem, placed: list[Placed]) -> Iterator[Violation]:
                 yield v
 
 
+def area(post: Post, scope: str) -> tuple[str | None, ...]:
+    """The couple-scope area of a post: its location path cut at the scope.
+
+    Counties belong to prefectures and prefectures to provinces, so "the same county" means
+    the same (province, prefecture, county); a missing county compares as a value, and county
+    scope is never looser than prefecture or province scope.
+    """
+    path = (post.province, post.prefecture, post.county)
+    return path[: {"province": 1, "prefecture": 2, "county": 3}[scope]]
+
+
 def _couples(problem: Problem, placed: list[Placed]) -> Iterator[Violation]:
     """Partners are both unassigned or both placed in the same ``couple_scope`` area."""
     scope = problem.rules.couple_scope
@@ -308,7 +319,7 @@ def _couples(problem: Problem, placed: list[Placed]) -> Iterator[Violation]:
         mine, theirs = post_of.get(c.id), post_of.get(c.partner)
         if mine is None and theirs is None:
             continue
-        if mine is None or theirs is None or getattr(mine, scope) != getattr(theirs, scope):
+        if mine is None or theirs is None or area(mine, scope) != area(theirs, scope):
             where = [f"{cid} at {p.id} ({scope} {getattr(p, scope)})" if p else f"{cid} unassigned"
                      for cid, p in ((c.id, mine), (c.partner, theirs))]
             yield Violation("couple_split", f"couple split: {' and '.join(where)}")

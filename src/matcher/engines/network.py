@@ -1,0 +1,142 @@
+"""Which problems a flow network expresses exactly, and the quota trees it needs.
+
+A quota becomes an arc when the pairs it counts are all the pairs of one group of candidates
+(its post selector matches every post) or of one group of posts (its candidate selector
+matches every candidate), and the groups on each side nest (a laminar family: any two are
+nested or disjoint). Share bounds only survive when their base is the counted group itself;
+a share of a variable total, couples and justified envy do not fit a network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from matcher.columns import BoolArray
+from matcher.compile import Compiled, CompiledQuota
+
+
+@dataclass
+class Group:
+    """One node of a quota tree: a set of candidates or posts and the quotas on it."""
+
+    mask: BoolArray
+    quotas: list[CompiledQuota] = field(default_factory=list)
+    parent: int = -1  # index of the smallest group strictly containing this one; -1 = root
+
+
+@dataclass
+class QuotaTrees:
+    candidate_side: list[Group]
+    post_side: list[Group]
+
+
+def _side(quota: CompiledQuota) -> str | None:
+    if quota.post_mask.all():
+        return "candidates"
+    if quota.cand_mask.all():
+        return "posts"
+    return None
+
+
+def _share_is_of_group(quota: CompiledQuota, side: str) -> bool:
+    """True when D counts exactly the pairs N counts, so a share bound is a count bound."""
+    if quota.min_share is None and quota.max_share is None:
+        return True
+    if quota.share_base == side:
+        return True
+    # D is over the other side's selector, which matches everything: the total, unless N is
+    # the total too.
+    return bool(quota.cand_mask.all() and quota.post_mask.all())
+
+
+def network_obstacles(compiled: Compiled) -> list[str]:
+    """Why a flow network cannot express this problem exactly (empty list: it can)."""
+    rules = compiled.problem.rules
+    obstacles = []
+    if compiled.couples:
+        obstacles.append("couples")
+    if rules.respect_priority:
+        obstacles.append("respect_priority")
+    for quota in compiled.quotas:
+        side = _side(quota)
+        if side is None:
+            obstacles.append(f"quota {quota.id} restricts both candidates and posts")
+        elif not _share_is_of_group(quota, side):
+            obstacles.append(f"quota {quota.id} bounds a share of a variable total")
+    if not obstacles:
+        trees_or_error = _build_trees(compiled)
+        if isinstance(trees_or_error, str):
+            obstacles.append(trees_or_error)
+    return obstacles
+
+
+def quota_trees(compiled: Compiled) -> QuotaTrees:
+    """The laminar quota trees; call only when :func:`network_obstacles` is empty."""
+    trees = _build_trees(compiled)
+    if isinstance(trees, str):
+        raise ValueError(trees)
+    return trees
+
+
+def _build_trees(compiled: Compiled) -> QuotaTrees | str:
+    sides: dict[str, list[Group]] = {"candidates": [], "posts": []}
+    for quota in compiled.quotas:
+        side = _side(quota)
+        assert side is not None
+        mask = quota.cand_mask if side == "candidates" else quota.post_mask
+        groups = sides[side]
+        same = next((g for g in groups if np.array_equal(g.mask, mask)), None)
+        if same is None:
+            groups.append(Group(mask.copy(), [quota]))
+        else:
+            same.quotas.append(quota)
+    for side, groups in sides.items():
+        problem = _nest(groups)
+        if problem is not None:
+            return f"{side}-side quotas {problem} overlap without nesting"
+    return QuotaTrees(sides["candidates"], sides["posts"])
+
+
+def _nest(groups: list[Group]) -> str | None:
+    """Order groups largest first and link each to its smallest strict superset."""
+    groups.sort(key=lambda g: -int(g.mask.sum()))
+    for i, group in enumerate(groups):
+        for j in range(i - 1, -1, -1):
+            other = groups[j]
+            inter = group.mask & other.mask
+            if not inter.any():
+                continue
+            if np.array_equal(inter, group.mask):
+                if group.parent < 0 or groups[group.parent].mask.sum() > other.mask.sum():
+                    group.parent = j
+                continue
+            return f"{other.quotas[0].id} and {group.quotas[0].id}"
+    # Smallest superset: among all supersets, the one of fewest members (largest index).
+    for i, group in enumerate(groups):
+        supersets = [j for j in range(i) if np.array_equal(group.mask & groups[j].mask,
+                                                           group.mask)]
+        group.parent = max(supersets) if supersets else -1
+    return None
+
+
+def count_bounds(quota: CompiledQuota) -> tuple[int, int | None]:
+    """Hard bounds on N when the quota's share base is its own group (D = N).
+
+    ``min_share·N ≤ N`` always holds; ``N ≤ max_share·N`` forces N = 0 when the share is
+    below one.
+    """
+    low = quota.min or 0
+    high = quota.max
+    if quota.max_share is not None and quota.max_share < 1:
+        high = 0
+    return low, high
+
+
+def unit_share_excess(quota: CompiledQuota) -> Fraction:
+    """Soft deviation per counted pair from ``max_share`` when D = N: (1 − share)."""
+    if quota.max_share is None:
+        return Fraction(0)
+    return 1 - quota.max_share
