@@ -327,3 +327,27 @@ def problems(max_candidates: int = 7, max_posts: int = 4) -> st.SearchStrategy[P
 def tiny_problems() -> st.SearchStrategy[Problem]:
     """Problems of at most 4 candidates and 3 posts, for fast checks."""
     return problems(max_candidates=4, max_posts=3)
+
+
+@st.composite
+def network_problem_dicts(draw: st.DrawFn, max_candidates: int = 7, max_posts: int = 4) -> Json:
+    """Problems a flow network expresses: no couples, no priority, and every quota restricted
+    on one side only, with any share taken of its own group (nesting is left to chance)."""
+    problem = draw(problem_dicts(max_candidates, max_posts))
+    for cand in problem["candidates"]:
+        cand.pop("partner", None)
+    problem["rules"].pop("respect_priority", None)
+    for quota in problem["rules"]["quotas"]:
+        side = draw(st.sampled_from(("candidates", "posts")))
+        quota["posts" if side == "candidates" else "candidates"] = {}
+        quota["share_base"] = side
+    return problem
+
+
+def network_problems(max_candidates: int = 7, max_posts: int = 4) -> st.SearchStrategy[Problem]:
+    """Parsed problems from :func:`network_problem_dicts` whose quota groups nest."""
+    from matcher.compile import compile_problem
+    from matcher.engines.network import network_obstacles
+
+    return network_problem_dicts(max_candidates, max_posts).map(parse_problem).filter(
+        lambda problem: not network_obstacles(compile_problem(problem)))

@@ -34,6 +34,7 @@ EXIT_INVALID = 2
 class Engine(StrEnum):
     auto = "auto"
     cpsat = "cpsat"
+    flow = "flow"
 
 
 ProblemArg = Annotated[Path, typer.Argument(help="problem file (JSON, SPEC §6)",

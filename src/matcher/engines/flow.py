@@ -1,0 +1,391 @@
+"""Network engine: the problem as one min-cost circulation (OR-Tools ``SimpleMinCostFlow``).
+
+Layout, source side to sink side::
+
+    T → S → candidate quota tree → candidate → post → post quota tree → T
+                                  ↘ hub(profile) → cost class → post ↗
+
+* Each candidate node takes at most one unit (exactly one when locked: a lower bound).
+* Ranked pairs are arcs candidate → post at their preference cost.
+* 服从调剂 candidates do not get an arc per post: candidates of one eligibility profile share a
+  *hub*, and posts with the same requirements and the same bonus-relevant attributes share a
+  *cost class*, so adjustment costs ``hubs × classes`` arcs instead of ``candidates × posts``.
+  This is exact as long as a candidate's direct arcs are never dearer than the hub route to the
+  same post (their rank costs are at most ``adjustment_cost``) and no forbidden pair hides
+  behind the hub; other adjusters get individual arcs.
+* Quotas whose groups nest become arcs of a tree on their side: a hard bound is the arc's lower
+  bound and capacity; a soft bound is parallel arcs priced by the deviation they cause.
+* Post → tree arcs carry the coverage reward, so the circulation fills seats by itself.
+
+The lexicographic objective becomes one integer cost: each tier is multiplied by one more than
+the largest possible swing of all tiers below it (see :func:`tier_multipliers`), which makes
+the circulation's optimum the lexicographic optimum.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from math import lcm
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from matcher.columns import BoolArray, IntArray
+from matcher.compile import Compiled, CompiledQuota
+from matcher.engines.base import EngineResult
+from matcher.engines.network import (
+    Group,
+    count_bounds,
+    network_obstacles,
+    quota_trees,
+    unit_share_excess,
+)
+from matcher.errors import EngineCapabilityError, SolverError
+from matcher.options import Progress, SolveOptions
+from matcher.solution import Status
+
+NAME = "flow"
+_INT64_MAX = 2**63 - 1
+
+
+@dataclass
+class _Arcs:
+    """Arcs collected as numpy blocks, with lower bounds turned into node supplies."""
+
+    tails: list[IntArray] = field(default_factory=list)
+    heads: list[IntArray] = field(default_factory=list)
+    caps: list[IntArray] = field(default_factory=list)
+    costs: list[IntArray] = field(default_factory=list)
+    count: int = 0
+    supply: dict[int, int] = field(default_factory=dict)
+    nodes: int = 0
+
+    def new_nodes(self, k: int) -> IntArray:
+        first = self.nodes
+        self.nodes += k
+        return np.arange(first, first + k, dtype=np.int64)
+
+    def add(self, tail: IntArray | int, head: IntArray | int, cap: IntArray | int,
+            cost: IntArray | int = 0, lower: IntArray | int = 0) -> slice:
+        tail_a, head_a, cap_a, cost_a, lower_a = np.broadcast_arrays(
+            *(np.asarray(x, dtype=np.int64) for x in (tail, head, cap, cost, lower)))
+        tail_a, head_a = np.atleast_1d(tail_a), np.atleast_1d(head_a)
+        lower_a = np.atleast_1d(lower_a)
+        if lower_a.any():
+            for node, amount in zip(tail_a[lower_a > 0].tolist(),
+                                    lower_a[lower_a > 0].tolist(), strict=True):
+                self.supply[node] = self.supply.get(node, 0) - amount
+            for node, amount in zip(head_a[lower_a > 0].tolist(),
+                                    lower_a[lower_a > 0].tolist(), strict=True):
+                self.supply[node] = self.supply.get(node, 0) + amount
+        self.tails.append(tail_a.copy())
+        self.heads.append(head_a.copy())
+        self.caps.append(np.atleast_1d(cap_a - lower_a).copy())
+        self.costs.append(np.atleast_1d(cost_a).copy())
+        start = self.count
+        self.count += len(tail_a)
+        return slice(start, self.count)
+
+
+def tier_multipliers(compiled: Compiled, quota_unit: int) -> dict[str, int]:
+    """Integer weight per tier so that one step in a tier outweighs every swing below it."""
+    problem = compiled.problem
+    objective = problem.objective
+    n = compiled.n
+    steps = max((len(c.wishes) for c in problem.candidates), default=1)
+    worst_rank = (steps - 1) ** 2 if objective.rank_cost == "quadratic" else steps - 1
+    bonuses = objective.home_bonus + objective.fit_bonus + objective.continuity_bonus
+    high = max(0, worst_rank, objective.adjustment_cost)
+    low = min(0, objective.adjustment_cost) - max(0, bonuses)
+    swing = {
+        "preferences": n * (high - low),
+        "quotas": sum(int(q.penalty * quota_unit) * ((q.min or 0) + 2 * n)
+                      for q in compiled.quotas if not q.hard),
+        "coverage": int((compiled.weight * compiled.capacity).sum()),
+    }
+    multipliers = {"coverage": 0, "quotas": 0, "preferences": 0}
+    scale = 1
+    for tier in reversed(objective.order):
+        multipliers[tier] = scale
+        scale *= swing[tier] + 1
+    return multipliers
+
+
+def _quota_unit(compiled: Compiled) -> int:
+    """Smallest integer K making K × penalty × (per-unit deviation) integral everywhere."""
+    denominators = [1]
+    for quota in compiled.quotas:
+        if not quota.hard:
+            denominators.append(quota.penalty.denominator)
+            denominators.append((quota.penalty * unit_share_excess(quota)).denominator)
+    return lcm(*denominators)
+
+
+def _quota_arcs(arcs: _Arcs, tail: int, head: int, quota: CompiledQuota, n: int,
+                unit: int, scale: int) -> None:
+    """One quota on a tree arc: bounds for a hard one, priced parallel arcs for a soft one."""
+    low, high = count_bounds(quota)
+    if quota.hard:
+        arcs.add(tail, head, n if high is None else high, 0, low)
+        return
+    penalty = quota.penalty
+    excess = penalty * unit_share_excess(quota)
+    top = n if quota.max is None else quota.max
+    below = min(quota.min or 0, top)
+    pieces = [(below, -penalty + excess), (top - below, excess), (n - top, penalty + excess)]
+    for size, price in pieces:
+        if size > 0:
+            arcs.add(tail, head, size, int(price * unit) * scale)
+
+
+def _tree(arcs: _Arcs, groups: list[Group], root: int, *, toward_root: bool, n: int,
+          unit: int, scale: int) -> IntArray:
+    """Nodes for a quota tree; returns each group's attachment node.
+
+    Source side (``toward_root`` false): flow runs root → group; sink side: group → root.
+    """
+    attach = np.zeros(len(groups), dtype=np.int64)
+    for g, group in enumerate(groups):  # parents come before children (largest first)
+        parent = root if group.parent < 0 else int(attach[group.parent])
+        current = parent
+        for quota in group.quotas:
+            node = int(arcs.new_nodes(1)[0])
+            if toward_root:
+                _quota_arcs(arcs, node, current, quota, n, unit, scale)
+            else:
+                _quota_arcs(arcs, current, node, quota, n, unit, scale)
+            current = node
+        attach[g] = current
+    return attach
+
+
+def _attachment(groups: list[Group], attach: IntArray, size: int, root: int) -> IntArray:
+    """The node each candidate (or post) hangs from: its smallest group's, else the root."""
+    deepest = _deepest(groups, size)
+    nodes = np.full(size, root, dtype=np.int64)
+    nodes[deepest >= 0] = attach[deepest[deepest >= 0]]
+    return nodes
+
+
+def _deepest(groups: list[Group], size: int) -> IntArray:
+    """Index of the smallest group containing each member, -1 when none does."""
+    deepest = np.full(size, -1, dtype=np.int64)
+    for g, group in enumerate(groups):  # later groups are nested in earlier ones
+        deepest[group.mask] = g
+    return deepest
+
+
+@dataclass
+class _Network:
+    arcs: _Arcs
+    direct: slice
+    direct_cand: IntArray
+    direct_post: IntArray
+    hub_entry: slice
+    hub_members: IntArray  # candidate per hub-entry arc
+    hub_of_member: IntArray
+    hub_class: slice
+    hub_class_hub: IntArray
+    hub_class_class: IntArray
+    class_post: slice
+    class_post_class: IntArray
+    class_post_post: IntArray
+
+
+def build_network(compiled: Compiled) -> _Network:
+    problem = compiled.problem
+    objective = problem.objective
+    n, m = compiled.n, compiled.m
+    unit = _quota_unit(compiled)
+    scale = tier_multipliers(compiled, unit)
+    trees = quota_trees(compiled)
+    arcs = _Arcs()
+    source, sink = (int(x) for x in arcs.new_nodes(2))
+    arcs.add(sink, source, n)
+    cand_attach = _tree(arcs, trees.candidate_side, source, toward_root=False, n=n,
+                        unit=unit, scale=scale["quotas"])
+    post_attach = _tree(arcs, trees.post_side, sink, toward_root=True, n=n,
+                        unit=unit, scale=scale["quotas"])
+    cand_node = arcs.new_nodes(n)
+    post_node = arcs.new_nodes(m)
+
+    entry = _attachment(trees.candidate_side, cand_attach, n, source)
+    locked = compiled.lock_post >= 0
+    arcs.add(entry, cand_node, 1, 0, locked.astype(np.int64))
+    exit_node = _attachment(trees.post_side, post_attach, m, sink)
+    arcs.add(post_node, exit_node, compiled.capacity,
+             -compiled.weight * scale["coverage"])
+
+    hubbed = _hubbed_candidates(compiled)
+    d_cand, d_post = _direct_pairs(compiled, hubbed)
+    d_rank = compiled.rank_of(d_cand, d_post)
+    d_cost = compiled.costs(d_cand, d_post, d_rank) * scale["preferences"]
+    direct = arcs.add(cand_node[d_cand], post_node[d_post], 1, d_cost)
+
+    compat = compiled.compat
+    members = np.flatnonzero(hubbed)
+    hub_keys, hub_of_member = np.unique(compat.profile[members], return_inverse=True)
+    hub_node = arcs.new_nodes(len(hub_keys))
+    hub_entry = arcs.add(cand_node[members], hub_node[hub_of_member], 1)
+    cost_class, class_rep = _cost_classes(compiled)
+    class_node = arcs.new_nodes(len(class_rep))
+    ok = (compat.attributes_ok & compat.pairings_ok)[hub_keys][:, compat.post_class[class_rep]]
+    hc_hub, hc_class = np.nonzero(ok)
+    rep_cand = members[np.unique(hub_of_member, return_index=True)[1]]
+    hc_cost = compiled.costs(rep_cand[hc_hub], class_rep[hc_class],
+                             np.zeros(len(hc_hub), dtype=np.int64))
+    if objective.continuity_bonus:  # continuity is paid on individual arcs, not via the hub
+        hc_cost += objective.continuity_bonus * compiled._continues(
+            rep_cand[hc_hub], class_rep[hc_class])
+    sizes = np.bincount(hub_of_member, minlength=len(hub_keys))
+    hub_class = arcs.add(hub_node[hc_hub], class_node[hc_class], sizes[hc_hub],
+                         hc_cost * scale["preferences"])
+    posts = np.arange(m, dtype=np.int64)
+    used = np.isin(np.arange(len(class_rep)), hc_class)
+    keep = used[cost_class]
+    class_post = arcs.add(class_node[cost_class[keep]], post_node[posts[keep]],
+                          compiled.capacity[keep])
+    return _Network(arcs, direct, d_cand, d_post, hub_entry, members, hub_of_member,
+                    hub_class, hc_hub, hc_class, class_post, cost_class[keep], posts[keep])
+
+
+def _hubbed_candidates(compiled: Compiled) -> BoolArray:
+    """Adjusters who can share their profile's hub without changing any cost or option."""
+    objective = compiled.problem.objective
+    rc, _, rr = compiled.ranked
+    steps = rr - 1
+    rank_cost = steps * steps if objective.rank_cost == "quadratic" else steps
+    too_dear = np.zeros(compiled.n, dtype=np.bool_)
+    too_dear[rc[rank_cost > objective.adjustment_cost]] = True
+    has_forbidden = np.zeros(compiled.n, dtype=np.bool_)
+    has_forbidden[compiled.forbidden_keys // max(compiled.m, 1)] = True
+    hubbed: BoolArray = (compiled.adjusts & compiled.compat.candidate_ok
+                         & (compiled.lock_post < 0) & ~too_dear & ~has_forbidden)
+    return hubbed
+
+
+def _direct_pairs(compiled: Compiled, hubbed: BoolArray) -> tuple[IntArray, IntArray]:
+    """Pairs that get their own arc: ranked eligible pairs, locks, every option of adjusters
+    outside hubs, and continuity pairs of hub members (the hub route does not pay it)."""
+    rc, rp, _ = compiled.ranked
+    unlocked = compiled.lock_post < 0
+    keep = unlocked[rc] & compiled.compat.allowed(rc, rp)
+    keep &= ~np.isin(compiled.pair_keys(rc, rp), compiled.forbidden_keys)
+    cands = [rc[keep]]
+    posts = [rp[keep]]
+    lock_c = np.flatnonzero(~unlocked)
+    cands.append(lock_c)
+    posts.append(compiled.lock_post[lock_c])
+    loners = np.flatnonzero(compiled.adjusts & compiled.compat.candidate_ok & unlocked & ~hubbed)
+    if len(loners):
+        compat = compiled.compat
+        ok = (compat.attributes_ok & compat.pairings_ok)[compat.profile[loners]]
+        li, lp = np.nonzero(ok[:, compat.post_class])
+        c, p = loners[li], lp.astype(np.int64)
+        fine = ~np.isin(compiled.pair_keys(c, p), compiled.forbidden_keys)
+        cands.append(c[fine])
+        posts.append(p[fine])
+    if compiled.problem.objective.continuity_bonus:
+        c, p = _continuity_pairs(compiled, hubbed)
+        cands.append(c)
+        posts.append(p)
+    cand, post = np.concatenate(cands), np.concatenate(posts)
+    _, first = np.unique(compiled.pair_keys(cand, post), return_index=True)
+    return cand[first], post[first]
+
+
+def _continuity_pairs(compiled: Compiled, hubbed: BoolArray) -> tuple[IntArray, IntArray]:
+    members = np.flatnonzero(hubbed)
+    by_univ: dict[str, list[int]] = {}
+    for p, post in enumerate(compiled.problem.posts):
+        if post.continuity_university is not None:
+            by_univ.setdefault(post.continuity_university, []).append(p)
+    cands: list[int] = []
+    posts: list[int] = []
+    for c in members.tolist():
+        univ = compiled.problem.candidates[c].university
+        for p in by_univ.get(univ, []) if univ is not None else []:
+            cands.append(c)
+            posts.append(p)
+    c_arr, p_arr = np.array(cands, dtype=np.int64), np.array(posts, dtype=np.int64)
+    ok = compiled.compat.allowed(c_arr, p_arr)
+    return c_arr[ok], p_arr[ok]
+
+
+def _cost_classes(compiled: Compiled) -> tuple[IntArray, IntArray]:
+    """Posts grouped so that every hub pays one adjustment cost to all posts of a group:
+    same eligibility class, and (when those bonuses count) same province and preferred
+    majors. Returns the group of each post and one representative post per group."""
+    objective = compiled.problem.objective
+    columns = [compiled.compat.post_class]
+    if objective.home_bonus:
+        columns.append(compiled.posts.columns["province"])
+    if objective.fit_bonus:
+        sets: dict[frozenset[str], int] = {}
+        columns.append(np.array(
+            [sets.setdefault(frozenset(p.preferred_major_categories), len(sets))
+             for p in compiled.problem.posts], dtype=np.int64))
+    keys = np.stack(columns, axis=1) if compiled.m else np.zeros((0, len(columns)), np.int64)
+    _, rep, cost_class = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    return cost_class.reshape(-1).astype(np.int64), rep.astype(np.int64)
+
+
+def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
+    obstacles = network_obstacles(compiled)
+    if obstacles:
+        raise EngineCapabilityError(NAME, obstacles)
+    started = time.monotonic()
+    network = build_network(compiled)
+    arcs = network.arcs
+    tails, heads = np.concatenate(arcs.tails), np.concatenate(arcs.heads)
+    caps, costs = np.concatenate(arcs.caps), np.concatenate(arcs.costs)
+    largest = int(np.abs(costs).max()) if len(costs) else 0
+    if largest and largest > _INT64_MAX // (2 * (arcs.nodes + 1)):
+        raise EngineCapabilityError(NAME, ["objective tiers too wide to scale into one cost"])
+    if options.progress is not None:
+        options.progress(Progress(f"flow: {arcs.nodes} nodes, {arcs.count} arcs",
+                                  time.monotonic() - started))
+    solver = min_cost_flow.SimpleMinCostFlow()
+    solver.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    if arcs.supply:
+        nodes = np.array(list(arcs.supply), dtype=np.int64)
+        solver.set_nodes_supplies(nodes, np.array(list(arcs.supply.values()), dtype=np.int64))
+    status = solver.solve()
+    note = f"{arcs.nodes} nodes, {arcs.count} arcs"
+    if status == solver.INFEASIBLE:
+        from matcher.engines.conflicts import find_conflict
+
+        deadline = None if options.time_limit is None else started + options.time_limit
+        return EngineResult(Status.infeasible, None, conflict=find_conflict(
+            compiled, options, deadline), engine=NAME, note=note)
+    if status != solver.OPTIMAL:
+        raise SolverError(f"min-cost flow returned status {status}")
+    flows = solver.flows(np.arange(arcs.count, dtype=np.int64))
+    return EngineResult(Status.optimal, _assignment(compiled, network, flows), engine=NAME,
+                        note=note)
+
+
+def _assignment(compiled: Compiled, net: _Network, flows: IntArray) -> IntArray:
+    """Read the candidates' posts off the flows, pairing hub units with class units."""
+    assignment = np.full(compiled.n, -1, dtype=np.int64)
+    used = flows[net.direct] > 0
+    assignment[net.direct_cand[used]] = net.direct_post[used]
+    # Inside a class every hub unit may take every post unit: pair them in order.
+    hc_flow = flows[net.hub_class]
+    order = np.argsort(net.hub_class_class, kind="stable")
+    unit_hub = np.repeat(net.hub_class_hub[order], hc_flow[order])
+    cp_flow = flows[net.class_post]
+    order = np.argsort(net.class_post_class, kind="stable")
+    unit_post = np.repeat(net.class_post_post[order], cp_flow[order])
+    if len(unit_hub) != len(unit_post):
+        raise SolverError("flow not conserved at class nodes")
+    by_hub = np.argsort(unit_hub, kind="stable")
+    entered = flows[net.hub_entry] > 0
+    riders = net.hub_members[entered]
+    rider_hub = net.hub_of_member[entered]
+    rider_order = np.argsort(rider_hub, kind="stable")
+    if not np.array_equal(rider_hub[rider_order], unit_hub[by_hub]):
+        raise SolverError("flow not conserved at hub nodes")
+    assignment[riders[rider_order]] = unit_post[by_hub]
+    return assignment

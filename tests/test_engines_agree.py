@@ -1,0 +1,57 @@
+"""Every engine against every other, and against brute force, on generated problems.
+
+The network engine must reach the same optimum as CP-SAT and as the brute-force reference in
+every tier, on the problems it can express; auto must pick it for them and CP-SAT otherwise.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+
+from matcher import SolveOptions, solve
+from matcher.problem import Problem
+from matcher.solution import Solution
+from matcher.verify import verify
+from tests.bruteforce import brute_force_optimum
+from tests.strategies import network_problems, problems
+
+
+def _tiers(problem: Problem, solution: Solution) -> tuple[float | None, ...]:
+    values = solution.objective.model_dump()
+    return tuple(values[tier] for tier in problem.objective.order)
+
+
+@given(network_problems(max_candidates=7, max_posts=4))
+def test_flow_matches_brute_force(problem: Problem) -> None:
+    expected = brute_force_optimum(problem)
+    solution = solve(problem, SolveOptions(engine="flow"))
+    if expected is None:
+        assert solution.status == "infeasible"
+        assert solution.conflict
+        return
+    assert solution.status == "optimal"
+    for tier in problem.objective.order:
+        got = solution.objective.model_dump()[tier]
+        assert abs(float(got) - float(expected[tier])) <= 1e-9, tier
+    assert verify(problem, solution) == []
+
+
+@settings(max_examples=40)
+@given(network_problems(max_candidates=30, max_posts=8))
+def test_flow_matches_cpsat_on_larger_problems(problem: Problem) -> None:
+    by_flow = solve(problem, SolveOptions(engine="flow"))
+    by_cpsat = solve(problem, SolveOptions(engine="cpsat"))
+    assert by_flow.status == by_cpsat.status
+    if by_flow.status == "optimal":
+        assert _tiers(problem, by_flow) == _tiers(problem, by_cpsat)
+        assert verify(problem, by_flow) == []
+
+
+@given(problems(max_candidates=7, max_posts=4))
+def test_auto_picks_flow_exactly_when_a_network_expresses_the_problem(problem: Problem) -> None:
+    from matcher.compile import compile_problem
+    from matcher.engines.network import network_obstacles
+
+    solution = solve(problem, SolveOptions())
+    expressible = not network_obstacles(compile_problem(problem))
+    assert solution.solver.engine == ("flow" if expressible else "cpsat")
