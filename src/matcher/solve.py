@@ -7,8 +7,8 @@ from fractions import Fraction
 
 from matcher.compile import Compiled, Pairs, compile_problem
 from matcher.engines import cpsat, flow
-from matcher.engines.network import network_obstacles
 from matcher.engines.base import EngineResult, TierValue
+from matcher.engines.network import network_obstacles
 from matcher.errors import EngineCapabilityError
 from matcher.explain import unassigned_reasons
 from matcher.options import Progress, SolveOptions
