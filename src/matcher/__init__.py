@@ -1,6 +1,7 @@
 """matcher: exact allocation of candidates to posts for public placement programmes.
 
-    >>> from matcher import load_problem, solve, verify
+    >>> from matcher import load_problem, solve
+    >>> from matcher.verify import verify
     >>> problem = load_problem(Path("scenarios/sample.json"))
     >>> solution = solve(problem)
     >>> verify(problem, solution)

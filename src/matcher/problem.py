@@ -42,7 +42,7 @@ WISH_PATTERN_FIELDS = ("province", "prefecture", "county", "programme")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class Wish(_Model):

@@ -14,14 +14,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from matcher.errors import InputIssue, InvalidProblemError, format_path
 from matcher.problem import (
     CANDIDATE_SELECTOR_FIELDS,
     POST_SELECTOR_FIELDS,
     Problem,
-    Selector,
 )
 
 
@@ -50,9 +49,21 @@ def parse_problem(raw: str | bytes | dict[str, Any]) -> Problem:
         else:
             problem = Problem.model_validate_json(raw, strict=True)
     except ValidationError as exc:
-        raise InvalidProblemError(issues_from_pydantic(exc)) from None
+        issues = issues_from_pydantic(exc)
+        decoded = raw if isinstance(raw, dict) else _decode(raw)
+        if isinstance(decoded, dict):
+            issues = _dedupe(issues + list(_cross_field_issues(decoded)))
+        raise InvalidProblemError(issues) from None
     check_problem(problem)
     return problem
+
+
+def _decode(raw: str | bytes) -> Any:
+    """Raw JSON for the cross-field checks after a type error (``None`` if not JSON)."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
 
 
 def issues_from_pydantic(exc: ValidationError) -> list[InputIssue]:
@@ -103,91 +114,119 @@ def check_problem(problem: Problem) -> None:
         raise InvalidProblemError(issues)
 
 
-def _cross_field_issues(problem: Problem) -> Iterator[InputIssue]:
-    yield from _duplicate_ids("candidates", [c.id for c in problem.candidates])
-    yield from _duplicate_ids("posts", [p.id for p in problem.posts])
-    rule_ids = [("rules.pairings", r.id) for r in problem.rules.pairings] + [
-        ("rules.quotas", q.id) for q in problem.rules.quotas
+def _get(item: Any, name: str) -> Any:
+    """A field of a model or of a raw JSON object (``None`` when absent or not an object).
+
+    The cross-field checks run on validated models and, when field types are wrong, on the raw
+    JSON too, so that a type error in one place does not hide a broken reference elsewhere.
+    """
+    if isinstance(item, dict):
+        return item.get(name)
+    if isinstance(item, BaseModel):
+        return getattr(item, name, None)
+    return None
+
+
+def _items(item: Any, name: str) -> list[Any]:
+    value = _get(item, name)
+    return value if isinstance(value, list) else []
+
+
+def _ids(items: list[Any]) -> list[str | None]:
+    return [value if isinstance(value := _get(x, "id"), str) else None for x in items]
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _cross_field_issues(problem: Problem | dict[str, Any]) -> Iterator[InputIssue]:
+    candidates, posts = _items(problem, "candidates"), _items(problem, "posts")
+    rules = _get(problem, "rules")
+    pairings, quotas = _items(rules, "pairings"), _items(rules, "quotas")
+    cand_ids, post_ids = _ids(candidates), _ids(posts)
+    yield from _duplicate_ids("candidates", cand_ids)
+    yield from _duplicate_ids("posts", post_ids)
+    rule_ids = [("rules.pairings", i, r) for i, r in enumerate(_ids(pairings))] + [
+        ("rules.quotas", i, q) for i, q in enumerate(_ids(quotas))
     ]
-    counts = Counter(rule_id for _, rule_id in rule_ids)
-    index_in: Counter[str] = Counter()
-    for section, rule_id in rule_ids:
-        position = index_in[section]
-        index_in[section] += 1
-        if counts[rule_id] > 1:
+    counts = Counter(rule_id for _, _, rule_id in rule_ids if rule_id is not None)
+    for section, position, rule_id in rule_ids:
+        if rule_id is not None and counts[rule_id] > 1:
             yield InputIssue(
                 f"{section}[{position}].id", "duplicate_id",
                 f"rule id {rule_id!r} is used by more than one pairing or quota",
             )
 
-    post_ids = {p.id for p in problem.posts}
-    by_id = {c.id: c for c in problem.candidates}
-    for i, cand in enumerate(problem.candidates):
-        for k, wish in enumerate(cand.wishes):
-            if wish.post is not None and wish.post not in post_ids:
+    known_posts = {p for p in post_ids if p is not None}
+    partner_of = {c: _get(cand, "partner") for c, cand in zip(cand_ids, candidates, strict=True)}
+    for i, cand in enumerate(candidates):
+        for k, wish in enumerate(_items(cand, "wishes")):
+            target = _get(wish, "post")
+            if isinstance(target, str) and target not in known_posts:
                 yield InputIssue(
                     f"candidates[{i}].wishes[{k}].post", "unknown_post",
-                    f"wish names post {wish.post!r}, which is not in posts",
+                    f"wish names post {target!r}, which is not in posts",
                 )
-        if cand.partner is not None:
+        partner, own = _get(cand, "partner"), cand_ids[i]
+        if isinstance(partner, str) and own is not None:
             path = f"candidates[{i}].partner"
-            partner = by_id.get(cand.partner)
-            if cand.partner == cand.id:
+            if partner == own:
                 yield InputIssue(path, "self_partner", "a candidate cannot be their own partner")
-            elif partner is None:
-                yield InputIssue(
-                    path, "unknown_candidate",
-                    f"partner {cand.partner!r} is not in candidates",
-                )
-            elif partner.partner != cand.id:
+            elif partner not in partner_of:
+                yield InputIssue(path, "unknown_candidate",
+                                 f"partner {partner!r} is not in candidates")
+            elif partner_of[partner] != own:
                 yield InputIssue(
                     path, "partner_not_mutual",
-                    f"partner {cand.partner!r} does not name {cand.id!r} as partner "
-                    f"(it names {partner.partner!r})",
+                    f"partner {partner!r} does not name {own!r} as partner "
+                    f"(it names {partner_of[partner]!r})",
                 )
-    for i, post in enumerate(problem.posts):
-        if any(year not in (1, 2, 3) for year in post.service_years):
+    for i, post in enumerate(posts):
+        years = _items(post, "service_years")
+        if any(year not in (1, 2, 3) for year in years):
             yield InputIssue(
                 f"posts[{i}].service_years", "bad_service_years",
-                f"service years must be among 1, 2, 3 (got {post.service_years})",
+                f"service years must be among 1, 2, 3 (got {years})",
             )
 
-    for i, pairing in enumerate(problem.rules.pairings):
-        yield from _selector_issues(
-            f"rules.pairings[{i}].destinations", pairing.destinations, POST_SELECTOR_FIELDS
-        )
-    for i, quota in enumerate(problem.rules.quotas):
-        path = f"rules.quotas[{i}]"
-        yield from _selector_issues(f"{path}.candidates", quota.candidates,
-                                    CANDIDATE_SELECTOR_FIELDS)
-        yield from _selector_issues(f"{path}.posts", quota.posts, POST_SELECTOR_FIELDS)
-        if quota.min is not None and quota.max is not None and quota.min > quota.max:
-            yield InputIssue(f"{path}.min", "min_above_max",
-                             f"min {quota.min} is greater than max {quota.max}")
-        if (
-            quota.min_share is not None
-            and quota.max_share is not None
-            and as_fraction(quota.min_share) > as_fraction(quota.max_share)
-        ):
-            yield InputIssue(
-                f"{path}.min_share", "min_above_max",
-                f"min_share {quota.min_share} is greater than max_share {quota.max_share}",
-            )
+    for i, pairing in enumerate(pairings):
+        yield from _selector_issues(f"rules.pairings[{i}].destinations",
+                                    _get(pairing, "destinations"), POST_SELECTOR_FIELDS)
+    for i, quota in enumerate(quotas):
+        yield from _quota_issues(f"rules.quotas[{i}]", quota)
 
-    yield from _pair_issues(problem, "locks", by_id.keys(), post_ids)
-    yield from _pair_issues(problem, "forbidden", by_id.keys(), post_ids)
-    yield from _lock_issues(problem)
+    capacity = {pid: _get(p, "capacity") for pid, p in zip(post_ids, posts, strict=True)}
+    yield from _pair_issues("locks", _items(problem, "locks"), partner_of, known_posts)
+    yield from _pair_issues("forbidden", _items(problem, "forbidden"), partner_of, known_posts)
+    yield from _lock_issues(_items(problem, "locks"), _items(problem, "forbidden"), capacity)
 
 
-def _duplicate_ids(section: str, ids: list[str]) -> Iterator[InputIssue]:
-    counts = Counter(ids)
+def _quota_issues(path: str, quota: Any) -> Iterator[InputIssue]:
+    yield from _selector_issues(f"{path}.candidates", _get(quota, "candidates"),
+                                CANDIDATE_SELECTOR_FIELDS)
+    yield from _selector_issues(f"{path}.posts", _get(quota, "posts"), POST_SELECTOR_FIELDS)
+    low, high = _get(quota, "min"), _get(quota, "max")
+    if _number(low) and _number(high) and low > high:
+        yield InputIssue(f"{path}.min", "min_above_max",
+                         f"min {low} is greater than max {high}")
+    low, high = _get(quota, "min_share"), _get(quota, "max_share")
+    if _number(low) and _number(high) and as_fraction(low) > as_fraction(high):
+        yield InputIssue(f"{path}.min_share", "min_above_max",
+                         f"min_share {low} is greater than max_share {high}")
+
+
+def _duplicate_ids(section: str, ids: list[str | None]) -> Iterator[InputIssue]:
+    counts = Counter(i for i in ids if i is not None)
     for position, item in enumerate(ids):
-        if counts[item] > 1:
+        if item is not None and counts[item] > 1:
             yield InputIssue(f"{section}[{position}].id", "duplicate_id",
                              f"id {item!r} appears {counts[item]} times in {section}")
 
 
-def _selector_issues(path: str, selector: Selector, known: frozenset[str]) -> Iterator[InputIssue]:
+def _selector_issues(path: str, selector: Any, known: frozenset[str]) -> Iterator[InputIssue]:
+    if not isinstance(selector, dict):
+        return
     for attribute in selector:
         if attribute not in known:
             yield InputIssue(
@@ -196,46 +235,48 @@ def _selector_issues(path: str, selector: Selector, known: frozenset[str]) -> It
             )
 
 
-def _pair_issues(
-    problem: Problem, section: str, candidate_ids: Any, post_ids: set[str]
-) -> Iterator[InputIssue]:
-    pairs = problem.locks if section == "locks" else problem.forbidden
+def _pair_issues(section: str, pairs: list[Any], candidate_ids: Any,
+                 post_ids: set[str]) -> Iterator[InputIssue]:
     seen: set[tuple[str, str]] = set()
     for i, pair in enumerate(pairs):
-        if pair.candidate not in candidate_ids:
+        cand, post = _get(pair, "candidate"), _get(pair, "post")
+        if isinstance(cand, str) and cand not in candidate_ids:
             yield InputIssue(f"{section}[{i}].candidate", "unknown_candidate",
-                             f"candidate {pair.candidate!r} is not in candidates")
-        if pair.post not in post_ids:
+                             f"candidate {cand!r} is not in candidates")
+        if isinstance(post, str) and post not in post_ids:
             yield InputIssue(f"{section}[{i}].post", "unknown_post",
-                             f"post {pair.post!r} is not in posts")
-        key = (pair.candidate, pair.post)
-        if key in seen:
-            yield InputIssue(f"{section}[{i}]", "duplicate_pair",
-                             f"pair {pair.candidate} → {pair.post} is listed twice")
-        seen.add(key)
+                             f"post {post!r} is not in posts")
+        if isinstance(cand, str) and isinstance(post, str):
+            if (cand, post) in seen:
+                yield InputIssue(f"{section}[{i}]", "duplicate_pair",
+                                 f"pair {cand} → {post} is listed twice")
+            seen.add((cand, post))
 
 
-def _lock_issues(problem: Problem) -> Iterator[InputIssue]:
-    forbidden = {(f.candidate, f.post) for f in problem.forbidden}
-    capacity = {p.id: p.capacity for p in problem.posts}
+def _lock_issues(locks: list[Any], forbidden: list[Any],
+                 capacity: dict[str | None, Any]) -> Iterator[InputIssue]:
+    banned = {(_get(f, "candidate"), _get(f, "post")) for f in forbidden}
     first_lock: dict[str, str] = {}
     per_post: Counter[str] = Counter()
-    for i, lock in enumerate(problem.locks):
-        if (lock.candidate, lock.post) in forbidden:
+    for i, lock in enumerate(locks):
+        cand, post = _get(lock, "candidate"), _get(lock, "post")
+        if not (isinstance(cand, str) and isinstance(post, str)):
+            continue
+        if (cand, post) in banned:
             yield InputIssue(f"locks[{i}]", "lock_forbidden",
-                             f"{lock.candidate} → {lock.post} is both locked and forbidden")
-        earlier = first_lock.setdefault(lock.candidate, lock.post)
-        if earlier != lock.post:
+                             f"{cand} → {post} is both locked and forbidden")
+        earlier = first_lock.setdefault(cand, post)
+        if earlier != post:
             yield InputIssue(
                 f"locks[{i}].candidate", "candidate_locked_twice",
-                f"candidate {lock.candidate!r} is locked to both {earlier!r} and {lock.post!r}",
+                f"candidate {cand!r} is locked to both {earlier!r} and {post!r}",
             )
-        per_post[lock.post] += 1
-        if lock.post in capacity and per_post[lock.post] == capacity[lock.post] + 1:
+        per_post[post] += 1
+        seats = capacity.get(post, 1) if post in capacity else None
+        if isinstance(seats, int) and per_post[post] == seats + 1:
             yield InputIssue(
                 f"locks[{i}].post", "lock_over_capacity",
-                f"locks put more than capacity {capacity[lock.post]} candidates on "
-                f"post {lock.post!r}",
+                f"locks put more than capacity {seats} candidates on post {post!r}",
             )
 
 

@@ -384,7 +384,8 @@ def _quotas(problem: Problem, solution: Solution, ev: Evaluation) -> Iterator[Vi
 
 
 def _close(reported: float, exact: Fraction) -> bool:
-    return abs(Fraction(reported) - exact) <= TOLERANCE
+    """Equal up to the float the file can hold: absolute for small values, relative above 1."""
+    return abs(Fraction(reported) - exact) <= TOLERANCE * max(Fraction(1), abs(exact))
 
 
 def _objective(problem: Problem, solution: Solution, ev: Evaluation) -> Iterator[Violation]:
@@ -409,7 +410,8 @@ def _objective(problem: Problem, solution: Solution, ev: Evaluation) -> Iterator
         if bound is None:
             break
         value, proven = ev.tier(tier), Fraction(bound)
-        better = value > proven + TOLERANCE if tier in MAXIMISED else value < proven - TOLERANCE
+        slack = TOLERANCE * max(Fraction(1), abs(proven))
+        better = value > proven + slack if tier in MAXIMISED else value < proven - slack
         if better:
             yield Violation("bound", f"objective {tier} {float(value)} is better than the proven "
                                      f"bound {bound}")

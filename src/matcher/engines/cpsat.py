@@ -40,15 +40,17 @@ def map_status(code: cp_model.CpSolverStatus) -> Status:
 class _Reporter(cp_model.CpSolverSolutionCallback):
     """Forwards each improving solution to the caller's progress callback."""
 
-    def __init__(self, options: SolveOptions, phase: str, started: float) -> None:
+    def __init__(self, options: SolveOptions, phase: str, started: float,
+                 scale: int = 1) -> None:
         super().__init__()
         self._options, self._phase, self._started = options, phase, started
+        self._scale = scale  # the quotas tier is solved in units of 1/scale
 
     def on_solution_callback(self) -> None:
         if self._options.progress is not None:
             self._options.progress(Progress(
                 self._phase, time.monotonic() - self._started,
-                self.objective_value, self.best_objective_bound,
+                self.objective_value / self._scale, self.best_objective_bound / self._scale,
             ))
 
 
@@ -82,7 +84,8 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
             sat.model.clear_hints()  # type: ignore[no-untyped-call]
             for var, value in zip(sat.x, values, strict=True):
                 sat.model.add_hint(var, value)
-        code = solver.solve(sat.model, _Reporter(options, f"cpsat:{tier}", started))
+        scale = sat.quota_scale if tier == "quotas" else 1
+        code = solver.solve(sat.model, _Reporter(options, f"cpsat:{tier}", started, scale))
         found = map_status(code)
         if found is Status.infeasible:
             conflict = find_conflict(compiled, options, deadline)
