@@ -172,5 +172,13 @@ def verify(
                f"checked in {time.monotonic() - started:.2f}s")
 
 
+def _register_workflow_commands() -> None:
+    from matcher.commands import register_all
+
+    register_all(app)
+
+
+_register_workflow_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     app()
