@@ -117,7 +117,9 @@ VOCABULARIES: dict[str, Vocabulary] = {
         _vocab("tier", "coverage:覆盖 quotas:指标 preferences:志愿"),
         _vocab("programme", "basic_education:基础教育 agriculture:农业科技 health:医疗卫生 "
                             "youth_work:基层青年工作 social_governance:基层社会管理 "
-                            "xinjiang_service:服务新疆 tibet_service:服务西藏", closed=False),
+                            "xinjiang_service:服务新疆 tibet_service:服务西藏 "
+                            "party_government:党政机关 state_enterprise:国有企业 "
+                            "public_institution:事业单位", closed=False),
         _vocab("province", "NM:内蒙古 GX:广西 CQ:重庆 SC:四川 GZ:贵州 YN:云南 XZ:西藏 SN:陕西 "
                            "GS:甘肃 QH:青海 NX:宁夏 XJ:新疆 BT:兵团/新疆生产建设兵团 BJ:北京 "
                            "TJ:天津 HE:河北 SX:山西 LN:辽宁 JL:吉林 HL:黑龙江 SH:上海 JS:江苏 "
@@ -339,7 +341,8 @@ PAIR_COLUMNS = (
 )
 
 SETTINGS = (
-    _col("name", "名称", path="name", note="name of the problem", note_zh="名称"),
+    _col("name", "名称", path="name", note="name of the problem (shown in the solution)",
+         note_zh="问题名称（写入结果）"),
     _col("couple_scope", "伴侣范围", Kind.choice, "couple_scope", path="rules.couple_scope",
          note="couples share a prefecture, county or province (default prefecture)",
          note_zh="伴侣须同在的范围（默认 地州）"),
