@@ -1,0 +1,86 @@
+"""What the workflow commands share: reading inputs and failing with the CLI's exit codes.
+
+The codes are those of :mod:`matcher.cli`: 1 an internal error, 2 invalid input (every problem
+listed on stderr, nothing written).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+
+from matcher.errors import InvalidProblemError
+from matcher.problem import Problem
+from matcher.solution import Solution
+
+EXIT_INTERNAL = 1
+EXIT_INVALID = 2
+
+
+def print_invalid(error: InvalidProblemError, what: str) -> None:
+    typer.echo(f"invalid {what}: {len(error.issues)} error(s)", err=True)
+    for issue in error.issues:
+        typer.echo(f"  {issue}", err=True)
+
+
+def fail_invalid(error: InvalidProblemError, what: str) -> NoReturn:
+    print_invalid(error, what)
+    raise typer.Exit(EXIT_INVALID)
+
+
+def fail_internal(error: BaseException) -> NoReturn:
+    typer.echo(f"internal error: {type(error).__name__}: {error}", err=True)
+    if os.environ.get("MATCHER_DEBUG"):
+        raise error
+    typer.echo("(set MATCHER_DEBUG=1 for the traceback)", err=True)
+    raise typer.Exit(EXIT_INTERNAL)
+
+
+def read_problem(path: Path) -> Problem:
+    from matcher.validation import load_problem
+
+    try:
+        return load_problem(path)
+    except InvalidProblemError as error:
+        fail_invalid(error, f"problem {path}")
+
+
+def read_solution(path: Path, problem: Problem) -> Solution:
+    """A solution file, checked to be a solution of ``problem`` (same candidates)."""
+    from pydantic import ValidationError
+
+    from matcher.errors import InputIssue
+    from matcher.validation import issues_from_pydantic
+
+    try:
+        solution = Solution.model_validate_json(path.read_bytes())
+    except OSError as error:
+        fail_invalid(InvalidProblemError([InputIssue("", "unreadable", str(error))]),
+                     f"solution {path}")
+    except ValidationError as error:
+        fail_invalid(InvalidProblemError(issues_from_pydantic(error)), f"solution {path}")
+    listed = {a.candidate for a in solution.assignments} | {u.candidate
+                                                            for u in solution.unassigned}
+    missing = [c.id for c in problem.candidates if c.id not in listed]
+    if missing:
+        shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+        fail_invalid(InvalidProblemError([InputIssue(
+            "", "not_this_problem",
+            f"{len(missing)} candidate(s) of the problem are not in the solution ({shown}); "
+            "is it the solution of another problem?")]), f"solution {path}")
+    return solution
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a crash never leaves half a file."""
+    import tempfile
+
+    directory = path.parent if str(path.parent) else Path(".")
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, delete=False,
+                                     prefix=f".{path.name}.", suffix=".tmp") as handle:
+        handle.write(text)
+        temp = Path(handle.name)
+    temp.replace(path)
