@@ -244,6 +244,9 @@ def format_cell(column: Column, value: Json, lang: Lang) -> Any:
         return None
     kind = column.kind
     if kind in (Kind.integer, Kind.number):
+        # Workbooks store 16 significant digits; a float that needs 17 goes as exact text.
+        if isinstance(value, float) and float(f"{value:.16g}") != value:
+            return repr(value)
         return value
     if kind in (Kind.text, Kind.choice, Kind.boolean):
         return _display(column.vocabulary, value, lang)

@@ -57,3 +57,36 @@ def instruction_rows() -> list[tuple[str, str, str]]:
 def instructions_sheet(lang: Lang) -> SheetOut:
     return SheetOut("说明" if lang == "zh" else "instructions", ["中文", "English", ""],
                     instruction_rows(), widths=[70, 80, 40])
+
+
+def reference_markdown() -> str:
+    """The column reference of ``docs/spreadsheets.md``, generated so the docs cannot drift.
+
+    Regenerate the section with ``python -c "from matcher.sheets.instructions import
+    reference_markdown as r; print(r())"``; a test compares the two.
+    """
+    out: list[str] = []
+    for sheet in SHEETS:
+        aliases = "".join(f", `{a}`" for a in sheet.aliases)
+        out += [f"### `{sheet.key}` / `{sheet.zh}`{aliases}", "", f"{sheet.note} ({sheet.note_zh})",
+                "", "| English | 中文 | also accepted | kind | meaning |", "|---|---|---|---|---|"]
+        columns = SETTINGS if sheet.key == "settings" else sheet.columns
+        for column in columns:
+            also = ", ".join(f"`{a}`" for a in column.aliases)
+            kind = column.kind.value
+            if column.vocabulary and VOCABULARIES[column.vocabulary].closed:
+                kind += ": " + ", ".join(f"`{t.value}` {t.zh}" for t in
+                                         VOCABULARIES[column.vocabulary].terms)
+            elif column.vocabulary:
+                kind += f" ({column.vocabulary} names)"
+            need = " **required**" if column.required else ""
+            note = column.note.replace("|", "\\|")
+            out.append(f"| `{column.key}`{need} | `{column.zh}` | {also} | {kind} | {note} |")
+        if sheet.has_wishes:
+            out.append("| `wish_1` … `wish_N` | `志愿1` … `志愿N` | `wish1`, `第1志愿` | wish | "
+                       "ranked wishes, best first |")
+        out.append("")
+    for name in ("province", "programme", "major", "language"):
+        terms = VOCABULARIES[name].terms
+        out += [f"**{name} names:** " + ", ".join(f"`{t.value}` {t.zh}" for t in terms), ""]
+    return "\n".join(out)
