@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Id = Annotated[str, Field(min_length=1)]
 DegreeName = Literal["associate", "bachelor", "master", "doctor"]
@@ -46,28 +46,17 @@ class _Model(BaseModel):
 
 
 class Wish(_Model):
-    """A ranked wish: one post by id, or a pattern over the post's location and programme."""
+    """A ranked wish: one post by id, or a pattern over the post's location and programme.
+
+    That exactly one of the two forms is given is checked with the other cross-field rules in
+    :mod:`matcher.validation` (a per-wish validator here costs seconds on a national file).
+    """
 
     post: Id | None = Field(None, description="a post id; excludes the pattern fields")
     province: str | None = Field(None, description="pattern: post.province must equal this")
     prefecture: str | None = Field(None, description="pattern: post.prefecture must equal this")
     county: str | None = Field(None, description="pattern: post.county must equal this")
     programme: str | None = Field(None, description="pattern: post.programme must equal this")
-
-    @model_validator(mode="after")
-    def _post_or_pattern(self) -> Wish:
-        pattern = [name for name in WISH_PATTERN_FIELDS if getattr(self, name) is not None]
-        if self.post is not None and pattern:
-            raise ValueError(
-                "a wish names either one post or a pattern, not both "
-                f"(has post and {', '.join(pattern)})"
-            )
-        if self.post is None and not pattern:
-            raise ValueError(
-                "a wish must name a post or at least one of province, prefecture, county, "
-                "programme"
-            )
-        return self
 
     def pattern(self) -> tuple[str | None, str | None, str | None, str | None]:
         """The wish as a pattern key ``(province, prefecture, county, programme)``."""

@@ -20,7 +20,9 @@ from matcher.errors import InputIssue, InvalidProblemError, format_path
 from matcher.problem import (
     CANDIDATE_SELECTOR_FIELDS,
     POST_SELECTOR_FIELDS,
+    WISH_PATTERN_FIELDS,
     Problem,
+    Wish,
 )
 
 
@@ -162,12 +164,7 @@ def _cross_field_issues(problem: Problem | dict[str, Any]) -> Iterator[InputIssu
     partner_of = {c: _get(cand, "partner") for c, cand in zip(cand_ids, candidates, strict=True)}
     for i, cand in enumerate(candidates):
         for k, wish in enumerate(_items(cand, "wishes")):
-            target = _get(wish, "post")
-            if isinstance(target, str) and target not in known_posts:
-                yield InputIssue(
-                    f"candidates[{i}].wishes[{k}].post", "unknown_post",
-                    f"wish names post {target!r}, which is not in posts",
-                )
+            yield from _wish_issues(f"candidates[{i}].wishes[{k}]", wish, known_posts)
         partner, own = _get(cand, "partner"), cand_ids[i]
         if isinstance(partner, str) and own is not None:
             path = f"candidates[{i}].partner"
@@ -200,6 +197,28 @@ def _cross_field_issues(problem: Problem | dict[str, Any]) -> Iterator[InputIssu
     yield from _pair_issues("locks", _items(problem, "locks"), partner_of, known_posts)
     yield from _pair_issues("forbidden", _items(problem, "forbidden"), partner_of, known_posts)
     yield from _lock_issues(_items(problem, "locks"), _items(problem, "forbidden"), capacity)
+
+
+def _wish_issues(path: str, wish: Any, known_posts: set[str]) -> Iterator[InputIssue]:
+    """A wish names one existing post, or gives a non-empty pattern — not both, not neither."""
+    if isinstance(wish, Wish):
+        target, pattern = wish.post, [f for f in WISH_PATTERN_FIELDS
+                                      if getattr(wish, f) is not None]
+    elif isinstance(wish, dict):
+        target = wish.get("post")
+        pattern = [f for f in WISH_PATTERN_FIELDS if wish.get(f) is not None]
+    else:
+        return
+    if target is not None and pattern:
+        yield InputIssue(path, "wish_post_and_pattern",
+                         "a wish names either one post or a pattern, not both "
+                         f"(has post and {', '.join(pattern)})")
+    elif target is None and not pattern:
+        yield InputIssue(path, "empty_wish", "a wish must name a post or at least one of "
+                                             "province, prefecture, county, programme")
+    elif isinstance(target, str) and target not in known_posts:
+        yield InputIssue(f"{path}.post", "unknown_post",
+                         f"wish names post {target!r}, which is not in posts")
 
 
 def _quota_issues(path: str, quota: Any) -> Iterator[InputIssue]:
