@@ -1,0 +1,1 @@
+"""One router per area: health, validate, solve, jobs."""
