@@ -180,5 +180,48 @@ def _register_workflow_commands() -> None:
 
 _register_workflow_commands()
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="TCP port")] = 8000,
+    data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", help="database and api_keys file (default: MATCHER_DATA_DIR, else a "
+        "per-user directory)")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="solver processes for jobs (default: MATCHER_WORKERS or 2)")
+    ] = None,
+    insecure: Annotated[bool, typer.Option(
+        "--insecure", help="allow a non-loopback address without API keys")] = False,
+) -> None:
+    """Run the HTTP service (needs the api extra: pip install 'matcher\\[api]')."""
+    try:
+        import uvicorn
+
+        from matcher.api import Settings, create_app
+        from matcher.api.logs import configure_logging
+        from matcher.api.settings import bind_refusal
+    except ImportError as error:
+        typer.echo(f"matcher serve needs the api extra ({error.name} is missing): "
+                   "pip install 'matcher[api]'", err=True)
+        raise typer.Exit(EXIT_INTERNAL) from None
+
+    overrides: dict[str, object] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    if workers is not None:
+        overrides["workers"] = workers
+    settings = Settings().model_copy(update=overrides)  # the command line beats the env
+    refusal = bind_refusal(host, settings, insecure)
+    if refusal:
+        typer.echo(refusal, err=True)
+        raise typer.Exit(EXIT_INVALID)
+    configure_logging()
+    typer.echo(f"matcher serving on http://{host}:{port} (data: {settings.data_dir}, "
+               f"{settings.workers} workers, API keys: "
+               f"{'on' if settings.keys() else 'off'})", err=True)
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False,
+                log_level="warning", timeout_graceful_shutdown=10)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
