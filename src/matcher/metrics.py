@@ -34,8 +34,8 @@ class QuotaUse(BaseModel):
     max: int | None
     min_share: float | None
     max_share: float | None
-    deviation: float
-    satisfied: bool
+    deviation: float | None = Field(description="null when the round has no solution")
+    satisfied: bool | None = Field(description="null when the round has no solution")
     minority_target: bool = Field(description="a minority-region target (SPEC §4)")
 
 
@@ -103,8 +103,8 @@ def round_metrics(problem: Problem, solution: Solution, name: str | None = None
             id=quota.id, label=quota.label, hard=quota.hard,
             count=report.count if report else 0, base=report.base if report else 0,
             min=quota.min, max=quota.max, min_share=quota.min_share,
-            max_share=quota.max_share, deviation=report.deviation if report else 0.0,
-            satisfied=report.satisfied if report else False,
+            max_share=quota.max_share, deviation=report.deviation if report else None,
+            satisfied=report.satisfied if report else None,
             minority_target=is_minority_target(quota),
         ))
     reasons = Counter(u.reasons[0].code if u.reasons else "unknown"
