@@ -24,10 +24,11 @@ def report(
     max_rows: Annotated[int, typer.Option("--max-rows", min=1,
                                           help="rows shown per long table")] = 300,
 ) -> None:
-    """Write the round report: headline figures, fill by province and programme, wish ranks,
-    minority share against target, quotas, unfilled posts, unplaced candidates by reason.
+    """Write the round report as one HTML file (Chinese by default).
 
-    One HTML file with inline SVG charts: it opens offline and contains no scripts.
+    Headline figures, fill by province and programme, wish ranks, minority share against
+    target, quotas, unfilled posts, unplaced candidates by reason. Charts are inline SVG: the
+    file opens offline and contains no scripts.
     """
     from matcher.cli_support import fail_internal, read_problem, read_solution, write_text
     from matcher.report import render_report
