@@ -19,25 +19,38 @@ from matcher.solution import Reason
 _LISTED = 5
 
 
-def _ids(items: list[str]) -> str:
+def _ids(items: list[str], total: int | None = None) -> str:
+    """The first few ids and how many more there are (``total`` when ``items`` is cut)."""
+    total = len(items) if total is None else total
     head = ", ".join(items[:_LISTED])
-    return head + (f" and {len(items) - _LISTED} more" if len(items) > _LISTED else "")
+    return head + (f" and {total - _LISTED} more" if total > _LISTED else "")
 
 
-def candidate_options(compiled: Compiled, c: int) -> IntArray:
-    """Posts candidate ``c`` may hold by SPEC §3 (ranked ones first, then adjusted ones)."""
+def candidate_options(compiled: Compiled, c: int,
+                      cache: dict[int, IntArray] | None = None) -> IntArray:
+    """Posts candidate ``c`` may hold by SPEC §3 (ranked ones first, then adjusted ones).
+
+    ``cache`` keeps the posts open to adjustment per eligibility profile, which many
+    candidates share.
+    """
     rc, rp, _ = compiled.ranked
     lo, hi = np.searchsorted(rc, [c, c + 1])
     ranked = rp[lo:hi]
     posts = ranked
     if compiled.adjusts[c]:
         compat = compiled.compat
-        row = compat.attributes_ok[compat.profile[c]] & compat.pairings_ok[compat.profile[c]]
-        others = np.flatnonzero(row[compat.post_class])
+        u = int(compat.profile[c])
+        others = cache.get(u) if cache is not None else None
+        if others is None:
+            row = compat.attributes_ok[u] & compat.pairings_ok[u]
+            others = np.flatnonzero(row[compat.post_class])
+            if cache is not None:
+                cache[u] = others
         posts = np.concatenate([ranked, others[~np.isin(others, ranked)]])
     cand = np.full(len(posts), c, dtype=np.int64)
     keep = compiled.compat.allowed(cand, posts)
-    keep &= ~np.isin(compiled.pair_keys(cand, posts), compiled.forbidden_keys)
+    if len(compiled.forbidden_keys):
+        keep &= ~np.isin(compiled.pair_keys(cand, posts), compiled.forbidden_keys)
     result: IntArray = posts[keep]
     return result
 
@@ -49,13 +62,19 @@ def unassigned_reasons(compiled: Compiled, assignment: IntArray) -> dict[int, li
     filled = np.bincount(pairs.post, minlength=compiled.m)
     counts = [q.count_and_base(pairs) for q in compiled.quotas]
     reasons: dict[int, list[Reason]] = {}
+    cache: dict[int, IntArray] = {}
+    ranked_full, ranked_open, adjust_full, adjust_open = _option_counts(compiled, filled)
     for c in np.flatnonzero(assignment < 0).tolist():
         cand = problem.candidates[c]
         if not cand.eligible:
             reasons[c] = [Reason(code="not_eligible",
                                  detail="marked not eligible (failed a screening step)")]
             continue
-        options = candidate_options(compiled, c)
+        if ranked_open[c] == 0 and adjust_open[c] == 0 and ranked_full[c] + adjust_full[c]:
+            # The usual case at scale: every post the candidate may hold is full.
+            reasons[c] = [_all_taken(compiled, c, int(ranked_full[c]), int(adjust_full[c]))]
+            continue
+        options = candidate_options(compiled, c, cache)
         if len(options) == 0:
             reasons[c] = [Reason(code="no_eligible_post", detail=_why_no_post(compiled, c))]
             continue
@@ -63,14 +82,60 @@ def unassigned_reasons(compiled: Compiled, assignment: IntArray) -> dict[int, li
     return reasons
 
 
+def _option_counts(compiled: Compiled, filled: IntArray) -> tuple[IntArray, ...]:
+    """Per candidate: wished posts they may hold that are full / have a free seat, and the
+    same for posts open to them by adjustment only (forbidden pairs are not subtracted, so a
+    candidate with forbidden pairs may be sent down the exact path)."""
+    compat, n = compiled.compat, compiled.n
+    free = filled < compiled.capacity
+    rc, rp, _ = compiled.ranked
+    ok = compat.allowed(rc, rp)
+    ranked_open = np.bincount(rc[ok & free[rp]], minlength=n)
+    ranked_full = np.bincount(rc[ok & ~free[rp]], minlength=n)
+    open_by_class = np.bincount(compat.post_class, weights=free, minlength=len(
+        compat.attributes_ok[0]) if compat.attributes_ok.size else 0)
+    all_by_class = np.bincount(compat.post_class, minlength=len(open_by_class))
+    fits = (compat.attributes_ok & compat.pairings_ok).astype(np.float64)
+    adjusting = compiled.adjusts & compat.candidate_ok
+    profile_open = (fits @ open_by_class)[compat.profile]
+    profile_all = (fits @ all_by_class)[compat.profile]
+    # Adjustment options exclude the wished posts counted above.
+    adjust_open = np.where(adjusting, profile_open - ranked_open, 0)
+    adjust_full = np.where(adjusting, profile_all - profile_open - ranked_full, 0)
+    has_forbidden = np.zeros(n, dtype=np.bool_)
+    has_forbidden[compiled.forbidden_keys // max(compiled.m, 1)] = True
+    adjust_open[has_forbidden] = np.maximum(adjust_open[has_forbidden], 1)  # exact path
+    return (ranked_full, ranked_open, np.rint(adjust_full).astype(np.int64),
+            np.rint(adjust_open).astype(np.int64))
+
+
+def _all_taken(compiled: Compiled, c: int, wished: int, adjusted: int) -> Reason:
+    rc, rp, rr = compiled.ranked
+    lo, hi = np.searchsorted(rc, [c, c + 1])
+    order = np.argsort(rr[lo:hi], kind="stable")
+    posts = rp[lo:hi][order]
+    posts = posts[compiled.compat.allowed(np.full(len(posts), c), posts)]
+    names = [compiled.problem.posts[p].id for p in posts[:_LISTED].tolist()]
+    parts = []
+    if wished:
+        parts.append(f"all {wished} wished posts the candidate may hold are full "
+                     f"({_ids(names, wished)})")
+    if adjusted:
+        parts.append(f"all {adjusted} other posts open to them by adjustment (服从调剂) "
+                     f"are full")
+    return Reason(code="wishes_taken", detail="; ".join(parts))
+
+
 def _blocked(compiled: Compiled, c: int, options: IntArray, filled: IntArray,
              counts: list[tuple[int, int]], assignment: IntArray) -> list[Reason]:
     problem = compiled.problem
-    full = [problem.posts[p].id for p in options.tolist() if filled[p] >= compiled.capacity[p]]
+    is_full = filled[options] >= compiled.capacity[options]
+    full_count = int(is_full.sum())
+    full = [problem.posts[p].id for p in options[is_full][:_LISTED].tolist()]
     by_quota: dict[str, list[str]] = {}
     by_couple: list[str] = []
     open_posts: list[str] = []
-    for p in options[filled[options] < compiled.capacity[options]].tolist():
+    for p in options[~is_full].tolist():
         post_id = problem.posts[p].id
         broken = [q.id for q, (n, d) in zip(compiled.quotas, counts, strict=True)
                   if q.hard and q.deviation(n, d) == 0
@@ -86,10 +151,11 @@ def _blocked(compiled: Compiled, c: int, options: IntArray, filled: IntArray,
             continue
         open_posts.append(post_id)
     reasons = []
-    if full:
-        detail = f"every seat taken at {_ids(full)}"
-        if len(full) == len(options):
-            detail = f"all {len(full)} posts the candidate may hold are full: {_ids(full)}"
+    if full_count:
+        listed = _ids(full, full_count)
+        detail = f"every seat taken at {listed}"
+        if full_count == len(options):
+            detail = f"all {full_count} posts the candidate may hold are full: {listed}"
         reasons.append(Reason(code="wishes_taken", detail=detail))
     for quota_id, posts in by_quota.items():
         reasons.append(Reason(code="quota",
