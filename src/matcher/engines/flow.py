@@ -223,21 +223,15 @@ def build_network(compiled: Compiled) -> _Network:
     d_cost = compiled.costs(d_cand, d_post, d_rank) * scale["preferences"]
     direct = arcs.add(cand_node[d_cand], post_node[d_post], 1, d_cost)
 
-    compat = compiled.compat
     members = np.flatnonzero(hubbed)
-    hub_keys, hub_of_member = np.unique(compat.profile[members], return_inverse=True)
-    hub_node = arcs.new_nodes(len(hub_keys))
-    hub_entry = arcs.add(cand_node[members], hub_node[hub_of_member], 1)
     cost_class, class_rep = _cost_classes(compiled)
+    hub_of_member, hub_rows = _hubs(compiled, members, class_rep)
+    hub_keys = np.arange(len(hub_rows))
+    hub_node = arcs.new_nodes(len(hub_rows))
+    hub_entry = arcs.add(cand_node[members], hub_node[hub_of_member], 1)
     class_node = arcs.new_nodes(len(class_rep))
-    ok = (compat.attributes_ok & compat.pairings_ok)[hub_keys][:, compat.post_class[class_rep]]
-    hc_hub, hc_class = np.nonzero(ok)
-    rep_cand = members[np.unique(hub_of_member, return_index=True)[1]]
-    hc_cost = compiled.costs(rep_cand[hc_hub], class_rep[hc_class],
-                             np.zeros(len(hc_hub), dtype=np.int64))
-    if objective.continuity_bonus:  # continuity is paid on individual arcs, not via the hub
-        hc_cost += objective.continuity_bonus * compiled._continues(
-            rep_cand[hc_hub], class_rep[hc_class])
+    hc_hub, hc_class = np.nonzero(hub_rows != _NO_ARC)
+    hc_cost = hub_rows[hc_hub, hc_class]
     sizes = np.bincount(hub_of_member, minlength=len(hub_keys))
     hub_class = arcs.add(hub_node[hc_hub], class_node[hc_class], sizes[hc_hub],
                          hc_cost * scale["preferences"])
@@ -248,6 +242,32 @@ def build_network(compiled: Compiled) -> _Network:
                           compiled.capacity[keep])
     return _Network(arcs, direct, d_cand, d_post, hub_entry, members, hub_of_member,
                     hub_class, hc_hub, hc_class, class_post, cost_class[keep], posts[keep])
+
+
+_NO_ARC = np.iinfo(np.int64).min
+
+
+def _hubs(compiled: Compiled, members: IntArray,
+          class_rep: IntArray) -> tuple[IntArray, IntArray]:
+    """Group hub members by what the hub route offers them: the same cost to every cost class
+    (``_NO_ARC`` where they may not go). Returns each member's hub and the hubs' cost rows.
+
+    Eligibility profiles are finer than this (a level or a language no post asks about
+    splits a profile), so grouping by the row itself gives the fewest hubs that stay exact.
+    """
+    compat = compiled.compat
+    profiles, member_profile = np.unique(compat.profile[members], return_inverse=True)
+    rep = members[np.unique(member_profile, return_index=True)[1]]  # one member per profile
+    ok = (compat.attributes_ok & compat.pairings_ok)[profiles][:, compat.post_class[class_rep]]
+    pi, ki = np.nonzero(ok)
+    cost = compiled.costs(rep[pi], class_rep[ki], np.zeros(len(pi), dtype=np.int64))
+    if compiled.problem.objective.continuity_bonus:  # paid on individual arcs, not the hub
+        cost += compiled.problem.objective.continuity_bonus * compiled._continues(
+            rep[pi], class_rep[ki])
+    rows = np.full(ok.shape, _NO_ARC, dtype=np.int64)
+    rows[pi, ki] = cost
+    hub_rows, profile_hub = np.unique(rows, axis=0, return_inverse=True)
+    return profile_hub.reshape(-1)[member_profile.reshape(-1)], hub_rows
 
 
 def _hubbed_candidates(compiled: Compiled) -> BoolArray:
