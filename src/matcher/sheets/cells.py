@@ -29,7 +29,7 @@ from matcher.sheets.headers import (
     Kind,
     Lang,
     normalise,
-    selector_columns,
+    selector_column,
 )
 
 Json = Any
@@ -167,11 +167,7 @@ def _parse_list(column: Column, raw: Any) -> list[Json]:
 
 
 def _key_column(kind: Kind, key: str) -> Column | None:
-    wanted = normalise(key)
-    for column in selector_columns(kind):
-        if wanted in (normalise(name) for name in column.names()):
-            return column
-    return None
+    return selector_column(kind, key)
 
 
 def _split_pairs(raw: Any) -> list[tuple[str, str]]:
@@ -257,6 +253,8 @@ def format_cell(column: Column, value: Json, lang: Lang) -> Any:
     if kind in (Kind.text_list, Kind.int_list, Kind.choice_list):
         text = ";".join(str(_display(column.vocabulary, item, lang)) for item in value)
     elif kind is Kind.wish:
+        if _plain_post(value):
+            return value["post"]
         text = _format_wish(value, lang)
     else:
         text = ";".join(f"{_key_name(kind, key, lang)}={_format_any(kind, key, v, lang)}"
@@ -285,6 +283,13 @@ def _format_any(kind: Kind, key: str, value: Json, lang: Lang) -> str:
                     for item in items)
 
 
+def _plain_post(wish: dict[str, Json]) -> bool:
+    """A wish for a post whose id reads back as itself (the common case, checked cheaply)."""
+    post = wish.get("post")
+    return (len(wish) == 1 and isinstance(post, str) and post == post.strip() and post != ""
+            and "=" not in post and "＝" not in post and not post.startswith("{"))
+
+
 def _format_wish(wish: dict[str, Json], lang: Lang) -> str:
     if set(wish) == {"post"}:
         return str(wish["post"])
@@ -304,4 +309,15 @@ def _reads_back(column: Column, text: str, value: Json) -> bool:
         again = parse_cell(column, text)
     except CellError:
         return False
-    return json.dumps(again, sort_keys=True) == json.dumps(value, sort_keys=True)
+    return _identical(again, value)
+
+
+def _identical(a: Json, b: Json) -> bool:
+    """Equal as JSON: ``True`` is not ``1`` and ``1`` is not ``1.0``."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_identical(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_identical(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)

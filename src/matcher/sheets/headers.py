@@ -17,11 +17,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Literal
 
 Lang = Literal["zh", "en"]
 
 
+@lru_cache(maxsize=8192)
 def normalise(text: str) -> str:
     """Header and key spelling that matching ignores: case, spaces, '-' versus '_'."""
     return re.sub(r"[\s\-_]+", "_", text.strip().casefold()).strip("_")
@@ -410,6 +412,7 @@ def setting_for(name: str) -> Column | None:
     return None
 
 
-def selector_columns(kind: Kind) -> tuple[Column, ...]:
-    """The columns whose names a selector of this kind may use as keys."""
-    return CANDIDATE_COLUMNS if kind is Kind.candidate_selector else POST_COLUMNS
+def selector_column(kind: Kind, key: str) -> Column | None:
+    """The column a selector key names (``省份``, ``province``): candidates' or posts'."""
+    sheet = SHEET_BY_KEY["candidates" if kind is Kind.candidate_selector else "posts"]
+    return sheet.column(key)
