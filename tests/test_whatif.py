@@ -171,6 +171,10 @@ def test_a_scenario_equal_to_the_base_moves_nobody(sample: Problem) -> None:
     same = apply_scenario(sample, parse_scenario({"name": "same", "changes": []}))
     result = compare(sample, [same, same])
     assert [s.changed for s in result.scenarios] == [0, 0]
+    assert result.scenarios[0].movement is not None
+    assert result.scenarios[0].movement.model_dump() == dict.fromkeys(
+        ("changed", "newly_placed", "newly_unplaced", "better_rank", "worse_rank",
+         "same_rank"), 0)
     assert result.scenarios[0].metrics.model_dump(exclude={"name", "solve_seconds"}) == \
         result.base.metrics.model_dump(exclude={"name", "solve_seconds"})
 
@@ -181,6 +185,11 @@ def test_more_xinjiang_seats_show_in_the_table(sample: Problem) -> None:
     metrics = result.scenarios[0].metrics
     assert metrics.province_fill["XJ"].seats == result.base.metrics.province_fill["XJ"].seats + 1
     assert metrics.seats == result.base.metrics.seats + 1
+    moved = result.scenarios[0].movement
+    assert moved is not None and moved.newly_placed - moved.newly_unplaced == 1
+    assert moved.changed == result.scenarios[0].changed == sum(
+        getattr(moved, k) for k in ("newly_placed", "newly_unplaced", "better_rank",
+                                    "worse_rank", "same_rank"))
     table = comparison_table(result)
     assert "fill XJ" in table and "xinjiang_plus_10" in table and "sample (base)" in table
 

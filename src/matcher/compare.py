@@ -14,7 +14,13 @@ from collections.abc import Callable, Sequence
 from pydantic import BaseModel, Field
 
 from matcher.changes import Applied
-from matcher.metrics import RoundMetrics, changed_placements, round_metrics
+from matcher.metrics import (
+    Movement,
+    RoundMetrics,
+    changed_placements,
+    movement,
+    round_metrics,
+)
 from matcher.parallel import local_processes, solve_many
 from matcher.problem import Problem
 
@@ -23,6 +29,7 @@ class ScenarioResult(BaseModel):
     name: str
     metrics: RoundMetrics
     changed: int | None = Field(description="candidates placed differently than in the base")
+    movement: Movement | None = Field(None, description="how they moved (null for the base)")
     notes: list[str] = Field(default_factory=list, description="what each change did")
 
 
@@ -45,7 +52,8 @@ def compare(base: Problem, scenarios: Sequence[Applied], *, time_limit: float | 
     head = solutions[0]
     results = [
         ScenarioResult(name=problem.name, metrics=round_metrics(problem, solution),
-                       changed=changed_placements(head, solution), notes=applied.notes)
+                       changed=changed_placements(head, solution),
+                       movement=movement(head, solution), notes=applied.notes)
         for problem, solution, applied in zip(problems[1:], solutions[1:], scenarios,
                                               strict=True)
     ]
@@ -82,6 +90,12 @@ def _rows(comparison: Comparison) -> list[tuple[str, Cell, str]]:
         ("minority share", lambda r: r.metrics.minority_share, "pct"),
         ("changed placements", lambda r: r.changed, "int"),
     ]
+    for key, label in (("newly_placed", "newly placed"), ("newly_unplaced", "newly unplaced"),
+                       ("better_rank", "better wish"), ("worse_rank", "worse wish"),
+                       ("same_rank", "same wish, other post")):
+        def moved(r: ScenarioResult, key: str = key) -> int | None:
+            return None if r.movement is None else int(getattr(r.movement, key))
+        rows.append((f"  {label}", moved, "move"))
     provinces = sorted({k for c in columns for k in c.metrics.province_fill})
     for province in provinces:
         def fill(r: ScenarioResult, key: str = province) -> str | None:
@@ -129,10 +143,11 @@ def comparison_table(comparison: Comparison, *, timings: bool = True) -> str:
         if label == "solve seconds" and not timings:
             continue
         base_value = get(comparison.base)
-        cells = [label, _show(base_value, kind) if label != "changed placements" else "—"]
+        relative = label == "changed placements" or kind == "move"
+        cells = [label, "—" if relative else _show(base_value, kind)]
         for column in comparison.scenarios:
             value = get(column)
-            plain = label in ("changed placements", "solve seconds")
+            plain = relative or label == "solve seconds"
             delta = "" if plain else _delta(value, base_value, kind)
             cells.append(_show(value, kind) + delta)
         lines.append(cells)

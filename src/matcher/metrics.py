@@ -136,6 +136,53 @@ def round_metrics(problem: Problem, solution: Solution, name: str | None = None
     )
 
 
+class Movement(BaseModel):
+    """How candidates present in both rounds moved between them.
+
+    Equally good rounds are common (many candidates share a rank at interchangeable posts),
+    so ``same_rank`` moves are usually the solver choosing another of several optima, not an
+    effect of the change; the other counts are where a change shows.
+    """
+
+    changed: int = Field(description="placed at another post, or placed ↔ unplaced")
+    newly_placed: int
+    newly_unplaced: int
+    better_rank: int = Field(description="moved to a better wish (adjusted counts as worst)")
+    worse_rank: int
+    same_rank: int = Field(description="moved to another post of the same wish rank")
+
+
+def movement(base: Solution, other: Solution) -> Movement:
+    """Compare two rounds candidate by candidate (candidates in only one are left out)."""
+    worst = 1 << 30
+
+    def ranks(solution: Solution) -> dict[str, tuple[str | None, int]]:
+        out: dict[str, tuple[str | None, int]] = {u.candidate: (None, worst + 1)
+                                                  for u in solution.unassigned}
+        out.update((a.candidate, (a.post, a.rank or worst)) for a in solution.assignments)
+        return out
+
+    before, after = ranks(base), ranks(other)
+    counts = dict.fromkeys(("changed", "newly_placed", "newly_unplaced", "better_rank",
+                            "worse_rank", "same_rank"), 0)
+    for cand, (post, rank) in after.items():
+        if cand not in before or before[cand][0] == post:
+            continue
+        old_post, old_rank = before[cand]
+        counts["changed"] += 1
+        if old_post is None:
+            counts["newly_placed"] += 1
+        elif post is None:
+            counts["newly_unplaced"] += 1
+        elif rank < old_rank:
+            counts["better_rank"] += 1
+        elif rank > old_rank:
+            counts["worse_rank"] += 1
+        else:
+            counts["same_rank"] += 1
+    return Movement(**counts)
+
+
 def placements(solution: Solution) -> dict[str, str | None]:
     """Candidate id → post id (``None`` when unplaced)."""
     where: dict[str, str | None] = {u.candidate: None for u in solution.unassigned}
