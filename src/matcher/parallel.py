@@ -77,6 +77,9 @@ def _on_cluster(address: str, job: partial[str], payloads: list[str]) -> list[st
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise MatcherError("--cluster needs Dask: pip install 'matcher[cluster]'") from exc
     with Client(address, set_as_default=False) as client:  # type: ignore[no-untyped-call]
-        futures = client.map(job, payloads, pure=False)
+        # Scatter first: a national problem is tens of MB of JSON, too big to ride in the
+        # task graph itself.
+        data = client.scatter(payloads)
+        futures = client.map(job, data, pure=False)
         texts: list[str] = client.gather(futures)
     return texts
