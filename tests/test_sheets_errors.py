@@ -187,3 +187,21 @@ def test_docs_column_reference_matches_the_mapping_table() -> None:
     generated = docs.split("<!-- generated -->\n")[1].split("<!-- end generated -->")[0]
     assert generated.strip() == reference_markdown().strip(), (
         "docs/spreadsheets.md is out of date: paste reference_markdown() into it")
+
+
+def test_csv_folder_saved_by_chinese_excel(tmp_path: Path) -> None:
+    """GB18030 text, Chinese file names, 第1志愿 headers, a # note column, a percent."""
+    folder = tmp_path / "round"
+    folder.mkdir()
+    (folder / "报名者.csv").write_bytes(
+        "编号,生源地,第1志愿,第2志愿,#备注\nS1,河南,P1,省份=新疆,late\n".encode("gb18030"))
+    (folder / "岗位.csv").write_bytes("编号,省份,地州,专项\nP1,兵团,Div8,服务新疆\n"
+                                      .encode("gb18030"))
+    (folder / "指标.csv").write_text("编号,岗位范围,最低比例\nq,省份=兵团,50%\n",
+                                     encoding="utf-8-sig")
+    problem = load_any(folder)
+    assert problem.name == "round"
+    assert [w.post or w.province for w in problem.candidates[0].wishes] == ["P1", "XJ"]
+    assert (problem.posts[0].province, problem.posts[0].programme) == ("BT",
+                                                                       "xinjiang_service")
+    assert problem.rules.quotas[0].min_share == 0.5
