@@ -48,3 +48,31 @@ def test_solution_workbook_in_chinese(tmp_path: Path) -> None:
     assert book.sheetnames[:4] == ["概要", "安置结果", "岗位填报", "指标"]
     summary = {row[0]: row[1] for row in book["概要"].iter_rows(values_only=True)}
     assert summary["状态"] == "最优"
+
+
+def test_workbooks_in_memory_for_uploads_and_downloads() -> None:
+    """What an API route needs: read an uploaded workbook, send one back, without files."""
+    from io import BytesIO
+
+    from matcher.sheets import load_workbook_problem, write_problem_xlsx
+
+    problem = load_problem(SAMPLE)
+    buffer = BytesIO()
+    write_problem_xlsx(problem, buffer)
+    assert load_workbook_problem(BytesIO(buffer.getvalue()), name="upload") == problem
+    out = BytesIO()
+    write_solution_xlsx(problem, solve(problem), out)
+    assert out.getvalue()[:2] == b"PK"  # a zip container, i.e. an .xlsx
+
+
+def test_not_a_workbook_is_an_input_error(tmp_path: Path) -> None:
+    import pytest
+
+    from matcher.errors import InvalidProblemError
+    from matcher.sheets import load_any
+
+    path = tmp_path / "broken.xlsx"
+    path.write_text("not a zip", encoding="utf-8")
+    with pytest.raises(InvalidProblemError) as caught:
+        load_any(path)
+    assert "not an Excel workbook" in str(caught.value)

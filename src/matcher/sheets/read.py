@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from matcher.errors import InputIssue, InvalidProblemError
 from matcher.problem import Problem
@@ -268,15 +268,20 @@ def _read_settings(reading: _Reading, table: Table) -> None:
 # --- files --------------------------------------------------------------------------------
 
 
-def load_workbook_problem(path: Path) -> Problem:
-    """A problem from an ``.xlsx`` workbook."""
+def load_workbook_problem(path: Path | BinaryIO, name: str | None = None) -> Problem:
+    """A problem from an ``.xlsx`` workbook: a path, or an open binary file (an upload).
+
+    ``name`` is the problem's name when its settings sheet gives none (default: file stem).
+    """
+    label = str(path) if isinstance(path, Path) else (name or "workbook")
     try:
         tables = read_xlsx(path)
     except OSError as error:
-        raise _unreadable(path, error.strerror or str(error)) from None
+        raise _unreadable(label, error.strerror or str(error)) from None
     except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
-        raise _unreadable(path, f"not an Excel workbook (.xlsx): {error}") from None
-    return problem_from_tables(tables, path.stem)
+        raise _unreadable(label, f"not an Excel workbook (.xlsx): {error}") from None
+    default = name or (path.stem if isinstance(path, Path) else "problem")
+    return problem_from_tables(tables, default)
 
 
 def load_csv_problem(folder: Path) -> Problem:
@@ -284,11 +289,11 @@ def load_csv_problem(folder: Path) -> Problem:
     try:
         tables = read_csv_folder(folder)
     except OSError as error:
-        raise _unreadable(folder, error.strerror or str(error)) from None
+        raise _unreadable(str(folder), error.strerror or str(error)) from None
     if not tables:
-        raise _unreadable(folder, "no .csv files in the folder")
+        raise _unreadable(str(folder), "no .csv files in the folder")
     return problem_from_tables(tables, folder.name)
 
 
-def _unreadable(path: Path, why: str) -> InvalidProblemError:
-    return InvalidProblemError([InputIssue(str(path), "unreadable", f"cannot read: {why}")])
+def _unreadable(where: str, why: str) -> InvalidProblemError:
+    return InvalidProblemError([InputIssue(where, "unreadable", f"cannot read: {why}")])

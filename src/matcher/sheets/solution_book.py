@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from matcher.problem import Problem, Quota
 from matcher.sheets.headers import RESULT_HEADERS, VOCABULARIES, Lang
@@ -43,9 +43,12 @@ def solution_sheets(problem: Problem, solution: Solution, lang: Lang = "zh") -> 
     return sheets
 
 
-def write_solution_xlsx(problem: Problem, solution: Solution, path: Path,
+def write_solution_xlsx(problem: Problem, solution: Solution, path: Path | BinaryIO,
                         lang: Lang = "zh") -> None:
-    """Write ``solution`` of ``problem`` as a workbook (Chinese headers unless ``lang='en'``)."""
+    """Write ``solution`` of ``problem`` as a workbook (Chinese headers unless ``lang='en'``).
+
+    ``path`` may be an open binary file (an API response body, a ``BytesIO``).
+    """
     write_xlsx(solution_sheets(problem, solution, lang), path)
 
 

@@ -15,7 +15,7 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 Cell = Any
 
@@ -71,7 +71,7 @@ def _table(name: str, rows: Iterable[Sequence[Cell]]) -> Table:
     return table if table is not None else Table(name, [], 0)
 
 
-def read_xlsx(path: Path) -> list[Table]:
+def read_xlsx(path: Path | BinaryIO) -> list[Table]:
     from openpyxl import load_workbook
 
     # data_only: a formula cell gives the value Excel last computed, not the formula text.
@@ -103,7 +103,7 @@ def read_csv_folder(folder: Path) -> list[Table]:
     return tables
 
 
-def write_xlsx(sheets: Sequence[SheetOut], path: Path) -> None:
+def write_xlsx(sheets: Sequence[SheetOut], path: Path | BinaryIO) -> None:
     """Write a workbook (streaming, so 100,000 rows stay fast and small in memory)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell

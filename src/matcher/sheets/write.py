@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import BaseModel
 
@@ -122,8 +122,11 @@ def _settings_sheet(problem: Problem, lang: Lang) -> SheetOut:
 # --- files --------------------------------------------------------------------------------
 
 
-def write_problem_xlsx(problem: Problem, path: Path, lang: Lang = "zh") -> None:
-    """A workbook an office can edit and read back; the first sheet explains how."""
+def write_problem_xlsx(problem: Problem, path: Path | BinaryIO, lang: Lang = "zh") -> None:
+    """A workbook an office can edit and read back; the first sheet explains how.
+
+    ``path`` may be an open binary file (an API response body, a ``BytesIO``).
+    """
     write_xlsx([instructions_sheet(lang), *problem_sheets(problem, lang)], path)
 
 
