@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from io import BytesIO
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
-from matcher.sheets import write_solution_xlsx
+from matcher.errors import InvalidProblemError
+from matcher.sheets import load_any, load_workbook_problem, write_problem_xlsx, write_solution_xlsx
 from matcher.solve import solve
 from matcher.validation import load_problem
 
@@ -52,10 +55,6 @@ def test_solution_workbook_in_chinese(tmp_path: Path) -> None:
 
 def test_workbooks_in_memory_for_uploads_and_downloads() -> None:
     """What an API route needs: read an uploaded workbook, send one back, without files."""
-    from io import BytesIO
-
-    from matcher.sheets import load_workbook_problem, write_problem_xlsx
-
     problem = load_problem(SAMPLE)
     buffer = BytesIO()
     write_problem_xlsx(problem, buffer)
@@ -66,11 +65,6 @@ def test_workbooks_in_memory_for_uploads_and_downloads() -> None:
 
 
 def test_not_a_workbook_is_an_input_error(tmp_path: Path) -> None:
-    import pytest
-
-    from matcher.errors import InvalidProblemError
-    from matcher.sheets import load_any
-
     path = tmp_path / "broken.xlsx"
     path.write_text("not a zip", encoding="utf-8")
     with pytest.raises(InvalidProblemError) as caught:
