@@ -87,13 +87,16 @@ class Prober:
     options: SolveOptions
     budget: int
     used: int = 0
+    on_solve: Callable[[int, int, str], None] | None = None  # (k, budget, what) before each
 
-    def run(self, variant: Problem, own_rules: frozenset[str] = frozenset({FORCE_ID})
-            ) -> tuple[Outcome, Solution] | None:
+    def run(self, variant: Problem, own_rules: frozenset[str] = frozenset({FORCE_ID}),
+            what: str = "") -> tuple[Outcome, Solution] | None:
         """Solve ``variant``; ``None`` once the budget is spent."""
         if self.used >= self.budget:
             return None
         self.used += 1
+        if self.on_solve is not None:
+            self.on_solve(self.used, self.budget, what)
         solution = solve(variant, self.options)
         return compare_outcome(self.problem, self.reference, solution, own_rules), solution
 

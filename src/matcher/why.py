@@ -13,6 +13,7 @@ relaxing each bound by one seat.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -113,10 +114,13 @@ def _assignment(compiled: Compiled, solution: Solution) -> IntArray:
 
 def explain_candidate(problem: Problem, solution: Solution, candidate: str, *,
                       options: SolveOptions | None = None, budget: int = 40,
-                      check: bool = True, prices: bool = True) -> Explanation:
+                      check: bool = True, prices: bool = True,
+                      on_solve: Callable[[int, int, str], None] | None = None
+                      ) -> Explanation:
     """Explain ``candidate``'s placement in ``solution``; ``check`` re-solves to test each
     claim and to find remedies, ``prices`` prices the hard quotas, all within ``budget``
-    re-solves. Raises ``KeyError`` for an unknown candidate."""
+    re-solves (``on_solve(k, budget, what)`` is told of each). Raises ``KeyError`` for an
+    unknown candidate."""
     compiled = compile_problem(problem)
     ids = [c.id for c in problem.candidates]
     if candidate not in ids:
@@ -127,7 +131,7 @@ def explain_candidate(problem: Problem, solution: Solution, candidate: str, *,
     placed = next((a for a in solution.assignments if a.candidate == candidate), None)
     unplaced = next((u for u in solution.unassigned if u.candidate == candidate), None)
     prober = Prober(problem, solution, options or SolveOptions(seed=solution.solver.seed or 0),
-                    budget if check or prices else 0)
+                    budget if check or prices else 0, on_solve=on_solve)
     result = Explanation(
         candidate=candidate, score=cand.score, post=placed.post if placed else None,
         rank=placed.rank if placed else None, adjusted=bool(placed and placed.adjusted),
@@ -255,7 +259,7 @@ def _check(compiled: Compiled, c: int, p: int, item: BetterPost, prober: Prober)
         variant, own = force_onto(problem, cand_id, post_id), frozenset({FORCE_ID})
     else:
         variant, own = lock_onto(problem, cand_id, post_id), frozenset({f"lock:{cand_id}"})
-    run = prober.run(variant, own)
+    run = prober.run(variant, own, f"{cand_id} forced onto {post_id}")
     if run is None:
         return
     item.forced = run[0]
@@ -271,7 +275,8 @@ def _check(compiled: Compiled, c: int, p: int, item: BetterPost, prober: Prober)
 def _unplaced(compiled: Compiled, assignment: IntArray, c: int, prober: Prober,
               result: Explanation) -> None:
     """Could the candidate be placed as things stand (a tie)? If not, what would do it?"""
-    run = prober.run(force_placed(compiled.problem, result.candidate))
+    run = prober.run(force_placed(compiled.problem, result.candidate),
+                     what=f"{result.candidate} forced to be placed")
     if run is None:
         return
     result.placeable = run[0]
@@ -320,13 +325,13 @@ def _remedies(compiled: Compiled, assignment: IntArray, c: int, prober: Prober
 def _try(problem: Problem, cand_id: str, change: str, kind: RemedyKind, variant: Problem,
          prober: Prober) -> Remedy | None:
     """Does ``variant`` place the candidate: in its optimum, or in an equally good one?"""
-    run = prober.run(variant)
+    run = prober.run(variant, what=change)
     if run is None:
         return None
     outcome, solution = run
     where = next((a for a in solution.assignments if a.candidate == cand_id), None)
     if where is None and outcome.verdict not in ("infeasible", "unproven"):
-        forced = prober.run(force_placed(variant, cand_id))
+        forced = prober.run(force_placed(variant, cand_id), what=f"{change}, {cand_id} placed")
         if forced is not None and compare_outcome(variant, solution, forced[1]).verdict \
                 == "equal":
             where = next((a for a in forced[1].assignments if a.candidate == cand_id), None)
@@ -343,7 +348,7 @@ def _prices(problem: Problem, solution: Solution, prober: Prober) -> list[QuotaP
         if not quota.hard or quota.id not in reports:
             continue
         for bound, relaxed, build in relaxations(quota, reports[quota.id].base):
-            run = prober.run(build(problem))
+            run = prober.run(build(problem), what=f"quota {quota.id} {bound} → {relaxed}")
             if run is None:
                 return out
             out.append(QuotaPrice(quota=quota.id, bound=bound, relaxed=relaxed,

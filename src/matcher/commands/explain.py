@@ -21,8 +21,11 @@ def explain(
     prices: Annotated[bool, typer.Option(
         "--prices/--no-prices", help="price each hard quota bound by relaxing it by one")
     ] = True,
-    budget: Annotated[int, typer.Option("--budget", min=0, help="most re-solves to run")
-                      ] = 40,
+    budget: Annotated[int, typer.Option(
+        "--budget", min=0, help="most re-solves to run (each takes about as long as a solve)")
+    ] = 40,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress on stderr")
+                     ] = False,
     time_limit: Annotated[float | None, typer.Option(
         "--time-limit", min=0.0, help="seconds per re-solve (default: to optimality)")
     ] = None,
@@ -42,9 +45,14 @@ def explain(
     loaded = read_problem(problem)
     answer = read_solution(solution, loaded)
     options = SolveOptions(time_limit=time_limit, seed=answer.solver.seed or 0)
+
+    def progress(k: int, most: int, what: str) -> None:
+        typer.echo(f"re-solve {k} (of at most {most}): {what}", err=True)
+
     try:
         result = explain_candidate(loaded, answer, candidate, options=options, budget=budget,
-                                   check=check, prices=prices)
+                                   check=check, prices=prices,
+                                   on_solve=None if quiet else progress)
     except KeyError:
         typer.echo(f"no candidate {candidate!r} in {problem}", err=True)
         raise typer.Exit(2) from None
