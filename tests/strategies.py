@@ -332,7 +332,8 @@ def tiny_problems() -> st.SearchStrategy[Problem]:
 @st.composite
 def network_problem_dicts(draw: st.DrawFn, max_candidates: int = 7, max_posts: int = 4) -> Json:
     """Problems a flow network expresses: no couples, no priority, and every quota restricted
-    on one side only, with any share taken of its own group (nesting is left to chance)."""
+    on one side only, its shares taken of its own group or of the total (nesting is left to
+    chance)."""
     problem = draw(problem_dicts(max_candidates, max_posts))
     for cand in problem["candidates"]:
         cand.pop("partner", None)
@@ -340,7 +341,8 @@ def network_problem_dicts(draw: st.DrawFn, max_candidates: int = 7, max_posts: i
     for quota in problem["rules"]["quotas"]:
         side = draw(st.sampled_from(("candidates", "posts")))
         quota["posts" if side == "candidates" else "candidates"] = {}
-        quota["share_base"] = side
+        if draw(st.booleans()):
+            quota["share_base"] = side
     return problem
 
 

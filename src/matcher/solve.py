@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from fractions import Fraction
 
-from matcher.compile import Compiled, Pairs, compile_problem
+from matcher.compile import Compiled, compile_problem
 from matcher.engines import cpsat, flow
 from matcher.engines.base import EngineResult, TierValue
 from matcher.engines.network import network_obstacles
 from matcher.errors import EngineCapabilityError
 from matcher.explain import unassigned_reasons
+from matcher.objective import tier_values
 from matcher.options import Progress, SolveOptions
 from matcher.problem import Problem
 from matcher.solution import (
@@ -62,19 +63,6 @@ def choose_engine(compiled: Compiled, options: SolveOptions) -> tuple[str, str]:
     if options.engine not in ENGINES:
         raise EngineCapabilityError(options.engine, ["unknown engine"])
     return options.engine, ""
-
-
-def tier_values(compiled: Compiled, pairs: Pairs) -> dict[str, TierValue]:
-    """The objective of SPEC §5 for the assigned pairs, exactly."""
-    quotas = Fraction(0)
-    for quota in compiled.quotas:
-        if not quota.hard:
-            quotas += quota.penalty * quota.deviation(*quota.count_and_base(pairs))
-    return {
-        "coverage": int(compiled.weight[pairs.post].sum()),
-        "quotas": quotas,
-        "preferences": int(pairs.cost.sum()),
-    }
 
 
 def trivial_bounds(compiled: Compiled) -> dict[str, TierValue]:

@@ -24,6 +24,7 @@ the circulation's optimum the lexicographic optimum.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from math import lcm
@@ -33,20 +34,36 @@ from ortools.graph.python import min_cost_flow
 
 from matcher.columns import BoolArray, IntArray
 from matcher.compile import Compiled, CompiledQuota
-from matcher.engines.base import EngineResult
+from matcher.engines.base import EngineResult, TierValue
 from matcher.engines.network import (
     Group,
     count_bounds,
     network_obstacles,
     quota_trees,
+    share_of_total,
     unit_share_excess,
 )
+from matcher.engines.total_search import TotalSearch
 from matcher.errors import EngineCapabilityError, SolverError
+from matcher.objective import holds, tier_values
 from matcher.options import Progress, SolveOptions
 from matcher.solution import Status
 
 NAME = "flow"
 _INT64_MAX = 2**63 - 1
+
+
+@dataclass
+class ShareSlot:
+    """Arcs reserved for one share-of-total bound; their capacities (and, for a soft bound,
+    costs) are set once the total is fixed (:mod:`matcher.engines.total_search`)."""
+
+    quota: CompiledQuota
+    bound: str  # "min_share" or "max_share"
+    first_arc: int  # three parallel arcs tail → head
+    tail: int
+    head: int
+    scale: int  # quota unit × tier multiplier: the cost of one unit of deviation × penalty
 
 
 @dataclass
@@ -60,6 +77,8 @@ class _Arcs:
     count: int = 0
     supply: dict[int, int] = field(default_factory=dict)
     nodes: int = 0
+    shares: list[ShareSlot] = field(default_factory=list)
+    contradictory: bool = False  # some arc's lower bound exceeds its capacity
 
     def new_nodes(self, k: int) -> IntArray:
         first = self.nodes
@@ -81,7 +100,11 @@ class _Arcs:
                 self.supply[node] = self.supply.get(node, 0) + amount
         self.tails.append(tail_a.copy())
         self.heads.append(head_a.copy())
-        self.caps.append(np.atleast_1d(cap_a - lower_a).copy())
+        room = np.atleast_1d(cap_a - lower_a)
+        if (room < 0).any():
+            self.contradictory = True  # e.g. a hard min above a hard max: no flow exists
+            room = np.maximum(room, 0)
+        self.caps.append(room.copy())
         self.costs.append(np.atleast_1d(cost_a).copy())
         start = self.count
         self.count += len(tail_a)
@@ -100,7 +123,7 @@ def tier_multipliers(compiled: Compiled, quota_unit: int) -> dict[str, int]:
     low = min(0, objective.adjustment_cost) - max(0, bonuses)
     swing = {
         "preferences": n * (high - low),
-        "quotas": sum(int(q.penalty * quota_unit) * ((q.min or 0) + 2 * n)
+        "quotas": sum(int(q.penalty * quota_unit) * ((q.min or 0) + 4 * n)
                       for q in compiled.quotas if not q.hard),
         "coverage": int((compiled.weight * compiled.capacity).sum()),
     }
@@ -119,19 +142,43 @@ def _quota_unit(compiled: Compiled) -> int:
         if not quota.hard:
             denominators.append(quota.penalty.denominator)
             denominators.append((quota.penalty * unit_share_excess(quota)).denominator)
+            if share_of_total(quota):
+                denominators.extend((quota.penalty * share).denominator
+                                    for share in (quota.min_share, quota.max_share)
+                                    if share is not None)
     return lcm(*denominators)
 
 
 def _quota_arcs(arcs: _Arcs, tail: int, head: int, quota: CompiledQuota, n: int,
                 unit: int, scale: int) -> None:
-    """One quota on a tree arc: bounds for a hard one, priced parallel arcs for a soft one."""
+    """One quota on a tree arc: bounds for a hard one, priced parallel arcs for a soft one.
+
+    Share-of-total bounds get their own arcs in series after these (``ShareSlot``).
+    """
+    if share_of_total(quota):
+        middle = int(arcs.new_nodes(1)[0])
+        _count_arcs(arcs, tail, middle, quota, n, unit, scale)
+        for bound in ("min_share", "max_share"):
+            if getattr(quota, bound) is None:
+                continue
+            node = int(arcs.new_nodes(1)[0])
+            slot = arcs.add(np.full(3, middle), node, 0)
+            arcs.shares.append(ShareSlot(quota, bound, slot.start, middle, node, unit * scale))
+            middle = node
+        arcs.add(middle, head, n)
+        return
+    _count_arcs(arcs, tail, head, quota, n, unit, scale)
+
+
+def _count_arcs(arcs: _Arcs, tail: int, head: int, quota: CompiledQuota, n: int,
+                unit: int, scale: int) -> None:
     low, high = count_bounds(quota)
     if quota.hard:
         arcs.add(tail, head, n if high is None else high, 0, low)
         return
     penalty = quota.penalty
     excess = penalty * unit_share_excess(quota)
-    top = n if quota.max is None else quota.max
+    top = n if quota.max is None else min(quota.max, n)
     below = min(quota.min or 0, top)
     pieces = [(below, -penalty + excess), (top - below, excess), (n - top, penalty + excess)]
     for size, price in pieces:
@@ -191,18 +238,20 @@ class _Network:
     class_post: slice
     class_post_class: IntArray
     class_post_post: IntArray
+    source: int
+    sink: int
+    total_arc: int
+    candidates: int
 
 
 def build_network(compiled: Compiled) -> _Network:
-    problem = compiled.problem
-    objective = problem.objective
     n, m = compiled.n, compiled.m
     unit = _quota_unit(compiled)
     scale = tier_multipliers(compiled, unit)
     trees = quota_trees(compiled)
     arcs = _Arcs()
     source, sink = (int(x) for x in arcs.new_nodes(2))
-    arcs.add(sink, source, n)
+    total_arc = arcs.add(sink, source, n).start
     cand_attach = _tree(arcs, trees.candidate_side, source, toward_root=False, n=n,
                         unit=unit, scale=scale["quotas"])
     post_attach = _tree(arcs, trees.post_side, sink, toward_root=True, n=n,
@@ -241,7 +290,8 @@ def build_network(compiled: Compiled) -> _Network:
     class_post = arcs.add(class_node[cost_class[keep]], post_node[posts[keep]],
                           compiled.capacity[keep])
     return _Network(arcs, direct, d_cand, d_post, hub_entry, members, hub_of_member,
-                    hub_class, hc_hub, hc_class, class_post, cost_class[keep], posts[keep])
+                    hub_class, hc_hub, hc_class, class_post, cost_class[keep], posts[keep],
+                    source, sink, total_arc, n)
 
 
 _NO_ARC = np.iinfo(np.int64).min
@@ -351,6 +401,87 @@ def _cost_classes(compiled: Compiled) -> tuple[IntArray, IntArray]:
     return cost_class.reshape(-1).astype(np.int64), rep.astype(np.int64)
 
 
+@dataclass
+class _Circulation:
+    """The network as flat arrays, re-solvable with the total fixed at any value."""
+
+    network: _Network
+    tails: IntArray
+    heads: IntArray
+    caps: IntArray
+    costs: IntArray
+    supply: IntArray
+
+    @classmethod
+    def of(cls, network: _Network) -> _Circulation:
+        arcs = network.arcs
+        supply = np.zeros(arcs.nodes, dtype=np.int64)
+        for node, amount in arcs.supply.items():
+            supply[node] += amount
+        return cls(network, np.concatenate(arcs.tails), np.concatenate(arcs.heads),
+                   np.concatenate(arcs.caps), np.concatenate(arcs.costs), supply)
+
+    def solve(self, total: int | None) -> tuple[int, IntArray] | None:
+        """Optimal (cost, flows) with ``total`` assignments (None: free), None if infeasible.
+
+        The cost includes the constant part of soft share-of-total deviations, so that costs
+        for different totals compare.
+        """
+        caps, costs, supply = self.caps.copy(), self.costs.copy(), self.supply.copy()
+        n = self.network.candidates
+        constant = 0
+        for slot in self.network.arcs.shares:
+            constant += _fix_share(slot, total, n, caps, costs, supply)
+        if total is not None:
+            caps[self.network.total_arc] = 0
+            supply[self.network.sink] -= total
+            supply[self.network.source] += total
+        solver = min_cost_flow.SimpleMinCostFlow()
+        solver.add_arcs_with_capacity_and_unit_cost(self.tails, self.heads, caps, costs)
+        nodes = np.flatnonzero(supply)
+        if len(nodes):
+            solver.set_nodes_supplies(nodes, supply[nodes])
+        status = solver.solve()
+        if status == solver.INFEASIBLE:
+            return None
+        if status != solver.OPTIMAL:
+            raise SolverError(f"min-cost flow returned status {status}")
+        flows = solver.flows(np.arange(len(self.tails), dtype=np.int64))
+        return int(solver.optimal_cost()) + constant, flows
+
+
+def _fix_share(slot: ShareSlot, total: int | None, n: int, caps: IntArray, costs: IntArray,
+               supply: IntArray) -> int:
+    """Set a share-of-total slot's three arcs for ``total`` (free when None); returns the
+    constant cost it adds (a soft minimum's deviation at N = 0)."""
+    a0, a1, a2 = slot.first_arc, slot.first_arc + 1, slot.first_arc + 2
+    caps[[a0, a1, a2]] = 0
+    costs[[a0, a1, a2]] = 0
+    if total is None:
+        caps[a0] = n
+        return 0
+    share = getattr(slot.quota, slot.bound)
+    target = share * total
+    whole, frac = math.floor(target), target - math.floor(target)
+    quota = slot.quota
+    if quota.hard:
+        if slot.bound == "min_share":
+            lower = math.ceil(target)
+            caps[a0] = n - lower
+            supply[slot.tail] -= lower
+            supply[slot.head] += lower
+        else:
+            caps[a0] = whole
+        return 0
+    price = quota.penalty * slot.scale
+    caps[a0], caps[a1], caps[a2] = whole, 1 if frac else 0, n
+    if slot.bound == "min_share":  # deviation s·T − N while N < s·T
+        costs[a0], costs[a1] = int(-price), int(-price * frac)
+        return int(price * target)
+    costs[a1], costs[a2] = int(price * (1 - frac)), int(price)  # deviation N − s·T beyond
+    return 0
+
+
 def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     obstacles = network_obstacles(compiled)
     if obstacles:
@@ -358,32 +489,76 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     started = time.monotonic()
     network = build_network(compiled)
     arcs = network.arcs
-    tails, heads = np.concatenate(arcs.tails), np.concatenate(arcs.heads)
-    caps, costs = np.concatenate(arcs.caps), np.concatenate(arcs.costs)
-    largest = int(np.abs(costs).max()) if len(costs) else 0
+    circulation = _Circulation.of(network)
+    largest = int(np.abs(circulation.costs).max()) if arcs.count else 0
+    largest *= 2 if arcs.shares else 1  # share slots add costs of up to the same size
     if largest and largest > _INT64_MAX // (2 * (arcs.nodes + 1)):
         raise EngineCapabilityError(NAME, ["objective tiers too wide to scale into one cost"])
-    if options.progress is not None:
-        options.progress(Progress(f"flow: {arcs.nodes} nodes, {arcs.count} arcs",
-                                  time.monotonic() - started))
-    solver = min_cost_flow.SimpleMinCostFlow()
-    solver.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-    if arcs.supply:
-        nodes = np.array(list(arcs.supply), dtype=np.int64)
-        solver.set_nodes_supplies(nodes, np.array(list(arcs.supply.values()), dtype=np.int64))
-    status = solver.solve()
     note = f"{arcs.nodes} nodes, {arcs.count} arcs"
-    if status == solver.INFEASIBLE:
-        from matcher.engines.conflicts import find_conflict
+    _progress(options, f"flow: {note}", started)
+    relaxed = None if arcs.contradictory else circulation.solve(None)
+    if relaxed is None:
+        return _infeasible(compiled, options, started, note)
+    assignment = _assignment(compiled, network, relaxed[1])
+    if not arcs.shares or _shares_hold(compiled, network, assignment):
+        return EngineResult(Status.optimal, assignment, engine=NAME, note=note)
+    return _search_total(compiled, circulation, assignment, options, started, note)
 
-        deadline = None if options.time_limit is None else started + options.time_limit
-        return EngineResult(Status.infeasible, None, conflict=find_conflict(
-            compiled, options, deadline), engine=NAME, note=note)
-    if status != solver.OPTIMAL:
-        raise SolverError(f"min-cost flow returned status {status}")
-    flows = solver.flows(np.arange(arcs.count, dtype=np.int64))
-    return EngineResult(Status.optimal, _assignment(compiled, network, flows), engine=NAME,
-                        note=note)
+
+def _progress(options: SolveOptions, phase: str, started: float,
+              objective: float | None = None) -> None:
+    if options.progress is not None:
+        options.progress(Progress(phase, time.monotonic() - started, objective))
+
+
+def _infeasible(compiled: Compiled, options: SolveOptions, started: float,
+                note: str) -> EngineResult:
+    from matcher.engines.conflicts import find_conflict
+
+    deadline = None if options.time_limit is None else started + options.time_limit
+    return EngineResult(Status.infeasible, None, engine=NAME, note=note,
+                        conflict=find_conflict(compiled, options, deadline))
+
+
+def _shares_hold(compiled: Compiled, network: _Network, assignment: IntArray) -> bool:
+    pairs = compiled.pairs(assignment)
+    return all(holds(slot.quota, pairs) for slot in network.arcs.shares)
+
+
+def _search_total(compiled: Compiled, circulation: _Circulation, relaxed: IntArray,
+                  options: SolveOptions, started: float, note: str) -> EngineResult:
+    """Shares of the total broke in the relaxation: search the total (TotalSearch)."""
+    network = circulation.network
+    shares = [getattr(slot.quota, slot.bound) for slot in network.arcs.shares]
+    flows_of: dict[int, IntArray] = {}
+
+    def evaluate(total: int) -> int | None:
+        outcome = circulation.solve(total)
+        _progress(options, f"flow: total {total}", started,
+                  None if outcome is None else float(outcome[0]))
+        if outcome is None:
+            return None
+        flows_of[total] = outcome[1]
+        return outcome[0]
+
+    deadline = None if options.time_limit is None else started + options.time_limit
+    most = int(min(compiled.n, int(compiled.capacity.sum())))
+    search = TotalSearch(evaluate, lcm(*(s.denominator for s in shares)), 0, most, deadline)
+    search.run(start=int((relaxed >= 0).sum()))
+    best = search.best()
+    skip = frozenset(slot.quota.id for slot in network.arcs.shares)
+    bound = tier_values(compiled, compiled.pairs(relaxed), skip)
+    order = compiled.problem.objective.order
+    relaxation_bound: dict[str, TierValue] = {tier: bound[tier] for tier in order[:1]}
+    note = f"{note}; total searched at {len(search.values)} values"
+    if best is None:
+        if search.timed_out:
+            return EngineResult(Status.unknown, None, relaxation_bound, engine=NAME, note=note)
+        return _infeasible(compiled, options, started, note)
+    assignment = _assignment(compiled, network, flows_of[best[0]])
+    status = Status.feasible if search.timed_out else Status.optimal
+    return EngineResult(status, assignment, relaxation_bound if search.timed_out else {},
+                        engine=NAME, note=note)
 
 
 def _assignment(compiled: Compiled, net: _Network, flows: IntArray) -> IntArray:

@@ -52,6 +52,16 @@ def _share_is_of_group(quota: CompiledQuota, side: str) -> bool:
     return bool(quota.cand_mask.all() and quota.post_mask.all())
 
 
+def share_of_total(quota: CompiledQuota) -> bool:
+    """A one-sided quota whose share bounds are taken of all assignments (D = total).
+
+    The network holds these exactly only with the total fixed: see
+    :mod:`matcher.engines.total_search`.
+    """
+    side = _side(quota)
+    return side is not None and not _share_is_of_group(quota, side)
+
+
 def network_obstacles(compiled: Compiled) -> list[str]:
     """Why a flow network cannot express this problem exactly (empty list: it can)."""
     rules = compiled.problem.rules
@@ -61,11 +71,8 @@ def network_obstacles(compiled: Compiled) -> list[str]:
     if rules.respect_priority:
         obstacles.append("respect_priority")
     for quota in compiled.quotas:
-        side = _side(quota)
-        if side is None:
+        if _side(quota) is None:
             obstacles.append(f"quota {quota.id} restricts both candidates and posts")
-        elif not _share_is_of_group(quota, side):
-            obstacles.append(f"quota {quota.id} bounds a share of a variable total")
     if not obstacles:
         trees_or_error = _build_trees(compiled)
         if isinstance(trees_or_error, str):
@@ -123,20 +130,18 @@ def _nest(groups: list[Group]) -> str | None:
 
 
 def count_bounds(quota: CompiledQuota) -> tuple[int, int | None]:
-    """Hard bounds on N when the quota's share base is its own group (D = N).
-
-    ``min_share·N ≤ N`` always holds; ``N ≤ max_share·N`` forces N = 0 when the share is
-    below one.
-    """
+    """Hard bounds on N from the count bounds, and from the share bounds when their base is
+    the quota's own group (D = N): ``min_share·N ≤ N`` always holds; ``N ≤ max_share·N``
+    forces N = 0 when the share is below one. Shares of the total are handled apart."""
     low = quota.min or 0
     high = quota.max
-    if quota.max_share is not None and quota.max_share < 1:
+    if not share_of_total(quota) and quota.max_share is not None and quota.max_share < 1:
         high = 0
     return low, high
 
 
 def unit_share_excess(quota: CompiledQuota) -> Fraction:
     """Soft deviation per counted pair from ``max_share`` when D = N: (1 − share)."""
-    if quota.max_share is None:
+    if quota.max_share is None or share_of_total(quota):
         return Fraction(0)
     return 1 - quota.max_share
