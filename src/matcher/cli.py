@@ -37,8 +37,8 @@ class Engine(StrEnum):
     flow = "flow"
 
 
-ProblemArg = Annotated[Path, typer.Argument(help="problem file (JSON, SPEC §6)",
-                                            show_default=False)]
+ProblemArg = Annotated[Path, typer.Argument(
+    help="problem file (JSON, SPEC §6), .xlsx workbook or CSV folder", show_default=False)]
 
 
 def _fail_invalid(error: InvalidProblemError, what: str = "problem") -> NoReturn:
@@ -70,10 +70,10 @@ def main(
 @app.command()
 def validate(problem: ProblemArg) -> None:
     """Check a problem file against the contract; list every problem with its JSON path."""
-    from matcher.validation import load_problem
+    from matcher.sheets import load_any
 
     try:
-        loaded = load_problem(problem)
+        loaded = load_any(problem)
     except InvalidProblemError as error:
         _fail_invalid(error)
     typer.echo(f"valid: {len(loaded.candidates)} candidates, {len(loaded.posts)} posts, "
@@ -93,17 +93,20 @@ def solve(
     seed: Annotated[int, typer.Option("--seed", help="random seed, for repeatable runs")] = 0,
     engine: Annotated[Engine, typer.Option("--engine", help="engine to use")] = Engine.auto,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress or summary")] = False,
+    model: Annotated[Path | None, typer.Option(
+        "--model", help="programme model whose rules are merged in (models/*.json)")] = None,
 ) -> None:
-    """Solve a problem and write its solution (SPEC §7)."""
+    """Solve a problem and write its solution (SPEC §7; .xlsx output for a workbook)."""
+    from matcher.models import with_model
     from matcher.options import SolveOptions
     from matcher.progress import ProgressPrinter
+    from matcher.sheets import load_any, write_solution_xlsx
     from matcher.solve import solve as run_solve
     from matcher.summary import summary_text
-    from matcher.validation import load_problem
 
     printer = None if quiet else ProgressPrinter(sys.stderr)
     try:
-        loaded = load_problem(problem)
+        loaded = with_model(load_any(problem), model)
     except InvalidProblemError as error:
         _fail_invalid(error)
     options = SolveOptions(time_limit=time_limit, workers=workers, seed=seed,
@@ -113,6 +116,8 @@ def solve(
         text = solution.model_dump_json(indent=1)
         if output is None:
             sys.stdout.write(text + "\n")
+        elif output.suffix.lower() == ".xlsx":
+            write_solution_xlsx(loaded, solution, output)
         else:
             _write_atomically(output, text + "\n")
     except MatcherError as error:
@@ -146,12 +151,13 @@ def verify(
     """Check a solution against its problem by SPEC alone; list every violation (exit 1)."""
     from pydantic import ValidationError
 
+    from matcher.sheets import load_any
     from matcher.solution import Solution
-    from matcher.validation import issues_from_pydantic, load_problem
+    from matcher.validation import issues_from_pydantic
     from matcher.verify import verify as run_verify
 
     try:
-        loaded = load_problem(problem)
+        loaded = load_any(problem)
     except InvalidProblemError as error:
         _fail_invalid(error)
     try:
