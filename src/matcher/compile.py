@@ -22,7 +22,7 @@ from matcher.columns import (
     candidate_table,
     post_table,
 )
-from matcher.eligibility import Compatibility, compatibility, ranked_pairs
+from matcher.eligibility import Compatibility, WishTable, compatibility, wish_table
 from matcher.problem import Problem, Quota
 from matcher.validation import as_fraction
 
@@ -117,11 +117,17 @@ class Compiled:
     score: FloatArray
     lock_post: IntArray  # post index per candidate, -1 when not locked
     forbidden_keys: IntArray  # sorted c * m + p
-    ranked: tuple[IntArray, IntArray, IntArray]  # every wish-ranked (c, p, rank)
+    wishes: WishTable
     quotas: list[CompiledQuota]
     couples: list[tuple[int, int]]
     scope: IntArray  # couple-scope code per post
     adjusts: BoolArray  # accept_adjustment per candidate
+
+    @cached_property
+    def ranked(self) -> tuple[IntArray, IntArray, IntArray]:
+        """Every wish-ranked (candidate, post, rank), sorted by candidate then post:
+        materialised on first use (small problems, CP-SAT, explanations)."""
+        return self.wishes.expand()
 
     @cached_property
     def edges(self) -> EdgeSet:
@@ -151,14 +157,7 @@ class Compiled:
 
     def rank_of(self, cand: IntArray, post: IntArray) -> IntArray:
         """Wish rank of each pair (0 when no wish matches)."""
-        rc, rp, rr = self.ranked
-        ranked_keys = self.pair_keys(rc, rp)
-        keys = self.pair_keys(cand, post)
-        pos = np.searchsorted(ranked_keys, keys)
-        pos = np.minimum(pos, max(len(ranked_keys) - 1, 0))
-        found = (ranked_keys[pos] == keys) if len(ranked_keys) else np.zeros(len(keys), bool)
-        out: IntArray = np.where(found, rr[pos] if len(rr) else 0, 0)
-        return out
+        return self.wishes.rank_of(cand, post)
 
     def costs(self, cand: IntArray, post: IntArray, rank: IntArray) -> IntArray:
         """SPEC §5 preference cost of each pair."""
@@ -270,7 +269,7 @@ def compile_problem(problem: Problem) -> Compiled:
         score=np.array([c.score for c in problem.candidates], dtype=np.float64),
         lock_post=lock_post,
         forbidden_keys=forbidden,
-        ranked=ranked_pairs(problem, posts),
+        wishes=wish_table(problem, posts),
         quotas=[_compile_quota(q, candidates, posts) for q in problem.rules.quotas],
         couples=[(a, b) for a, b in couples],
         scope=_areas(problem, scope_field),

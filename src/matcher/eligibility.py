@@ -157,12 +157,70 @@ def _set_condition(profiles: list[tuple[Any, ...]], classes: list[tuple[Any, ...
     return result
 
 
-def ranked_pairs(problem: Problem, posts: Table) -> tuple[IntArray, IntArray, IntArray]:
-    """Every (candidate, post, rank) that some wish gives, keeping the first matching wish.
+@dataclass
+class WishTable:
+    """Every wish as a row (candidate, rank, pattern), and every distinct pattern's posts.
 
-    Ranks are computed from the wishes alone, before eligibility: a lock's rank is reported
-    even when the lock would not otherwise be eligible.
+    A wish for one post is a pattern too (the post's id). Patterns are kept unexpanded: a
+    province-level wish matches thousands of posts, and a national round has a million
+    wishes, so expanding them into pairs is left to whoever truly needs pairs.
     """
+
+    cand: IntArray  # per wish row, sorted by candidate then rank
+    rank: IntArray
+    pattern: IntArray
+    starts: IntArray  # CSR: posts of pattern w are members[starts[w]:starts[w + 1]]
+    members: IntArray
+    keys: IntArray  # per pattern: post index (or -1), then province, prefecture, county,
+    #                 programme codes (-1 = not given)
+    post_keys: IntArray  # per post: its index, then the same four codes
+
+    def rows_of(self, cand: IntArray) -> tuple[IntArray, IntArray]:
+        """Wish rows of each given candidate: (position in ``cand``, wish row index)."""
+        lo = np.searchsorted(self.cand, cand, side="left")
+        hi = np.searchsorted(self.cand, cand, side="right")
+        counts = hi - lo
+        owner = np.repeat(np.arange(len(cand)), counts)
+        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        return owner, np.repeat(lo, counts) + offsets
+
+    def matches(self, pattern: IntArray, post: IntArray) -> BoolArray:
+        """Whether each pattern matches the post beside it (SPEC §1: every field given is
+        equal)."""
+        want, have = self.keys[pattern], self.post_keys[post]
+        result: BoolArray = ((want == -1) | (want == have)).all(axis=1)
+        return result
+
+    def rank_of(self, cand: IntArray, post: IntArray) -> IntArray:
+        """1-based rank of the first wish of each candidate matching the post beside it, 0 for
+        none."""
+        owner, rows = self.rows_of(cand)
+        hit = self.matches(self.pattern[rows], post[owner])
+        rank = np.zeros(len(cand), dtype=np.int64)
+        big = np.iinfo(np.int64).max
+        best = np.full(len(cand), big, dtype=np.int64)
+        np.minimum.at(best, owner[hit], self.rank[rows][hit])
+        rank[best < big] = best[best < big]
+        return rank
+
+    def expand(self) -> tuple[IntArray, IntArray, IntArray]:
+        """Every (candidate, post, rank) some wish gives, keeping the first matching wish;
+        sorted by candidate then post."""
+        sizes = np.diff(self.starts)
+        counts = sizes[self.pattern]
+        cand = np.repeat(self.cand, counts)
+        rank = np.repeat(self.rank, counts)
+        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        post = self.members[np.repeat(self.starts[self.pattern], counts) + offsets]
+        order = np.lexsort((rank, post, cand))
+        cand, post, rank = cand[order], post[order], rank[order]
+        first = np.ones(len(cand), dtype=np.bool_)
+        first[1:] = (cand[1:] != cand[:-1]) | (post[1:] != post[:-1])
+        return cand[first], post[first], rank[first]
+
+
+def wish_table(problem: Problem, posts: Table) -> WishTable:
+    """Intern every wish's pattern and index the posts each pattern matches."""
     index = _pattern_index(problem)
     pattern_ids: dict[tuple[Any, ...], int] = {}
     wish_cand: list[int] = []
@@ -176,20 +234,27 @@ def ranked_pairs(problem: Problem, posts: Table) -> tuple[IntArray, IntArray, In
             wish_pattern.append(pattern_ids.setdefault(key, len(pattern_ids)))
     members = [index.get(key, _EMPTY) for key in pattern_ids]
     sizes = np.array([len(m) for m in members], dtype=np.int64)
-    flat = np.concatenate(members) if members else _EMPTY
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1])) if len(sizes) else _EMPTY
-    wp = np.array(wish_pattern, dtype=np.int64)
-    counts = sizes[wp] if len(wp) else _EMPTY
-    cand = np.repeat(np.array(wish_cand, dtype=np.int64), counts)
-    rank = np.repeat(np.array(wish_rank, dtype=np.int64), counts)
-    # Position of each expanded row inside its pattern's member list.
-    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    post = flat[np.repeat(starts[wp], counts) + offsets] if len(wp) else _EMPTY
-    order = np.lexsort((rank, post, cand))
-    cand, post, rank = cand[order], post[order], rank[order]
-    first = np.ones(len(cand), dtype=np.bool_)
-    first[1:] = (cand[1:] != cand[:-1]) | (post[1:] != post[:-1])
-    return cand[first], post[first], rank[first]
+    post_index = {post.id: p for p, post in enumerate(problem.posts)}
+    fields = ("province", "prefecture", "county", "programme")
+    lookup = posts.interner.lookup
+
+    def codes(key: tuple[Any, ...]) -> list[int]:
+        if key[0] == "post" and len(key) == 2:
+            return [post_index.get(key[1], -2), -1, -1, -1, -1]
+        return [-1, *(-1 if v is None else lookup(v) for v in key)]
+
+    keys = np.array([codes(key) for key in pattern_ids], dtype=np.int64).reshape(-1, 5)
+    post_keys = np.column_stack([np.arange(posts.size, dtype=np.int64),
+                                 *(posts.columns[f] for f in fields)]).reshape(-1, 5)
+    return WishTable(
+        cand=np.array(wish_cand, dtype=np.int64),
+        rank=np.array(wish_rank, dtype=np.int64),
+        pattern=np.array(wish_pattern, dtype=np.int64),
+        starts=np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
+        members=np.concatenate(members) if members else _EMPTY,
+        keys=keys,
+        post_keys=post_keys,
+    )
 
 
 _EMPTY = np.zeros(0, dtype=np.int64)
