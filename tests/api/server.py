@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ class Server:
     def __init__(self, data_dir: Path, workers: int = 2, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.workers = workers
-        self.env = {**os.environ, **(env or {})}
+        self.tag = uuid.uuid4().hex  # inherited by every process the server starts
+        self.env = {**os.environ, **(env or {}), "MATCHER_TEST_TAG": self.tag}
         self.env.pop("MATCHER_API_KEYS", None)
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -72,6 +74,19 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+    def processes(self) -> list[int]:
+        """Pids of live processes carrying this server's tag: it and its solver processes."""
+        found = []
+        marker = f"MATCHER_TEST_TAG={self.tag}".encode()
+        for entry in Path("/proc").glob("[0-9]*"):
+            try:
+                if marker in (entry / "environ").read_bytes().split(b"\0") and \
+                        (entry / "stat").read_text().split()[2] != "Z":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+        return found
 
     def restart(self, sig: int = signal.SIGTERM) -> None:
         self.stop(sig)

@@ -8,17 +8,21 @@ Problem model (see :mod:`matcher.api.openapi`).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from matcher.api.deps import SettingsDep
 from matcher.api.errors import ApiError
-from matcher.errors import InvalidProblemError
+from matcher.errors import InputIssue, InvalidProblemError
 from matcher.problem import Problem
-from matcher.validation import parse_problem
+from matcher.validation import issues_from_pydantic, parse_problem
+
+log = logging.getLogger("matcher.api")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +65,23 @@ async def problem_input(request: Request, settings: SettingsDep) -> ProblemInput
         problem = await run_in_threadpool(parse_problem, text)
     except InvalidProblemError as error:
         raise ApiError.from_issues(error.issues) from None
+    except Exception:
+        # A validator bug must not turn bad input into a 500: fall back to the type errors.
+        log.exception("parse_problem failed on a request body; reporting type errors only")
+        issues = type_issues(text)
+        if not issues:
+            raise
+        raise ApiError.from_issues(issues) from None
     return ProblemInput(problem, text)
+
+
+def type_issues(text: str) -> list[InputIssue]:
+    """The field-type errors of ``text`` alone, without the cross-field checks."""
+    try:
+        Problem.model_validate_json(text, strict=True)
+    except ValidationError as error:
+        return issues_from_pydantic(error)
+    return []
 
 
 ProblemDep = Annotated[ProblemInput, Depends(problem_input)]

@@ -79,6 +79,8 @@ class JobRunner:
         self._to_kill: set[str] = set()
         self._kill_lock = threading.Lock()
         self._stopping = threading.Event()
+        # Children get the read end; the write end never leaves this process (see worker).
+        self._lifeline, self._lifeline_w = self._context.Pipe(duplex=False)
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
@@ -107,6 +109,8 @@ class JobRunner:
         self._closed = True
         os.close(self._wake_r)
         os.close(self._wake_w)
+        self._lifeline_w.close()
+        self._lifeline.close()
 
     def alive(self) -> bool:
         return self._thread.is_alive() and not self._stopping.is_set()
@@ -137,7 +141,8 @@ class JobRunner:
         """The pool, made on first use or after a worker died (call with the pool lock)."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self._settings.workers, mp_context=self._context,
-                                             initializer=worker.init_pool_process)
+                                             initializer=worker.init_pool_process,
+                                             initargs=(self._lifeline,))
         return self._pool
 
     def warm_up(self) -> None:
@@ -202,7 +207,8 @@ class JobRunner:
         receiver, sender = self._context.Pipe(duplex=False)
         process = self._context.Process(
             target=worker.run_job, name=f"matcher-job-{job.id}",
-            args=(sender, job.problem, job.time_limit, 0, self._settings.solver_threads),
+            args=(sender, self._lifeline, job.problem, job.time_limit, 0,
+                  self._settings.solver_threads),
             daemon=True)
         try:
             process.start()

@@ -6,11 +6,15 @@ real by terminating its process. Everything here talks to the server through pla
 values: the problem and solution travel as JSON text, results as tuples over a pipe.
 
 A solver process must not outlive the server: when the server is killed with SIGKILL nothing
-terminates its children, so each one watches its parent and exits when it is gone.
+terminates its children. Each child holds the read end of a "lifeline" pipe whose only write
+end is in the server; when the server dies the kernel closes it, the child reads EOF and exits.
+(Watching the parent pid does not work: the fork server is the parent, and it stays alive as
+long as any of its children do.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -20,7 +24,6 @@ from typing import Any
 from matcher.options import Progress, SolveOptions
 
 PROGRESS_INTERVAL = 0.5  # seconds between progress messages within one phase
-WATCH_INTERVAL = 0.5  # seconds between checks that the parent is still alive
 
 # Messages from a job process to the server: ("progress", phase, elapsed, objective, bound),
 # ("done", solution_json, elapsed) or ("error", code, message).
@@ -36,17 +39,15 @@ class WorkerError(Exception):
         self.message = message
 
 
-def watch_parent() -> None:
-    """Exit this process as soon as its parent is gone (orphans are re-parented)."""
-    parent = os.getppid()
+def hold_lifeline(lifeline: Connection) -> None:
+    """Exit this process as soon as the server is gone (its end of ``lifeline`` closes)."""
 
     def watch() -> None:
-        while True:
-            time.sleep(WATCH_INTERVAL)
-            if os.getppid() != parent:
-                os._exit(70)
+        with contextlib.suppress(EOFError, OSError):
+            lifeline.recv_bytes()  # the server never writes: this returns only at EOF
+        os._exit(70)
 
-    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+    threading.Thread(target=watch, name="lifeline", daemon=True).start()
 
 
 def _solve_json(problem_json: str, time_limit: float | None, seed: int, threads: int,
@@ -103,10 +104,10 @@ class _Reporter:
             self._conn.send(message)
 
 
-def run_job(conn: Connection, problem_json: str, time_limit: float | None, seed: int,
-            threads: int) -> None:
+def run_job(conn: Connection, lifeline: Connection, problem_json: str,
+            time_limit: float | None, seed: int, threads: int) -> None:
     """Entry point of a job process: solve and send one final message to the server."""
-    watch_parent()
+    hold_lifeline(lifeline)
     reporter = _Reporter(conn)
     started = time.monotonic()
     try:
@@ -118,9 +119,9 @@ def run_job(conn: Connection, problem_json: str, time_limit: float | None, seed:
     conn.close()
 
 
-def init_pool_process() -> None:
+def init_pool_process(lifeline: Connection) -> None:
     """Initializer of the synchronous-solve pool's processes."""
-    watch_parent()
+    hold_lifeline(lifeline)
 
 
 def warm_up() -> None:
