@@ -116,3 +116,20 @@ def test_startup_fails_jobs_left_running_and_runs_queued_ones(
     assert interrupted["error"]["code"] == ErrorCode.interrupted
     assert wait_for(client, "was-queued", {"done"})["error"] is None
     assert client.get("/v1/jobs/was-queued/solution").status_code == 200
+
+
+def test_graceful_shutdown_puts_running_jobs_back_in_the_queue(
+        make_client: ClientFactory, tmp_path: Path, slow_problem: bytes) -> None:
+    data = tmp_path / "graceful"
+    first = make_client(data_dir=data)
+    job_id = first.post("/v1/jobs?time_limit=120", content=slow_problem).json()["id"]
+    wait_for(first, job_id, {"running"})
+    first.__exit__(None, None, None)  # lifespan shutdown: stops the process, re-queues
+    store = Store(f"sqlite:///{data / 'jobs.sqlite3'}")
+    job = store.get(job_id)
+    store.close()
+    assert job is not None and job.status == JobStatus.queued and job.started_at is None
+
+    second = make_client(data_dir=data)
+    assert wait_for(second, job_id, {"running"})["error"] is None
+    assert second.delete(f"/v1/jobs/{job_id}").json()["status"] == "cancelled"

@@ -49,6 +49,15 @@ def test_validate_lists_every_error_with_its_spec_path(client: TestClient) -> No
     assert all(set(e) == {"path", "code", "message"} and e["message"] for e in errors)
 
 
+def test_a_validator_crash_still_gets_422_with_paths(client: TestClient) -> None:
+    # matcher.validation raised TypeError (unhashable list) on this body: the service must
+    # still answer 422 naming the field, not 500.
+    problem = {"forbidden": [{"candidate": [], "post": "P"}]}
+    response = client.post("/v1/validate", json=problem)
+    assert response.status_code == 422
+    assert "forbidden[0].candidate" in [e["path"] for e in response.json()["errors"]]
+
+
 @pytest.mark.parametrize("body", [b"{bad json", b"", b"[1, 2]", "{\"name\": \"\xff\"}".encode(
     "latin-1")])
 def test_malformed_bodies_get_422_not_500(client: TestClient, body: bytes) -> None:
