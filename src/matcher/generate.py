@@ -24,9 +24,14 @@ Design choices:
   only the final conversion to JSON-ready dicts is a Python loop.
 * **Valid always, feasible by construction where it can be.** Without ``respect_priority`` every
   hard rule emitted (maximum counts, a minimum *share* of all placements) holds for the empty
-  assignment, so the problem is feasible. With ``respect_priority`` the SPEC's no-envy rule
-  ignores quotas, so a binding cap would contradict it: recruiting indicators are then emitted
-  soft. The minority target stays hard (posts in minority areas are well over half the seats).
+  assignment, so the problem is feasible. With ``respect_priority`` the empty assignment is
+  not envy-free and SPEC's no-envy rule ignores quotas, so any binding quota can contradict
+  it: measured, a hard minority target made 7 of 30 score-first rounds of 100 applicants
+  infeasible. In score-first rounds every quota is therefore emitted soft (same bounds and
+  penalty), and couples rank after individual applicants (see ``_couple_up``). With couples
+  an envy-free placement need not exist at all (Roth 1984), so a rare score-first round with
+  couples stays infeasible (measured: 1 seed in 30 at 100 applicants, none in 15 at 200);
+  the solver then names the couple in its conflict, which is itself worth testing.
 """
 
 from __future__ import annotations
@@ -41,11 +46,12 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from matcher.problem import Objective, Rules, Selector
+from matcher.problem import Objective, Quota, Rules, Selector
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+StrArray = npt.NDArray[Any]  # str or object dtype
 
 MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "xibu_national.json"
 
@@ -69,7 +75,13 @@ class ProgrammeInfo(BaseModel):
 
 
 class ProgrammeModel(BaseModel):
-    """A programme's standing rules as data: what stays the same from one round to the next."""
+    """A programme's standing rules as data: what stays the same from one round to the next.
+
+    ``rules`` and ``objective`` are SPEC's own models, so a programme model is checked against
+    the same contract as a problem file; ``rules.respect_priority`` is ignored (the round
+    decides). ``programmes[].major_categories`` is what most posts of the programme require
+    (the generator requires it on 80% of them), not a rule on every post.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -135,8 +147,9 @@ PREFECTURES: dict[str, list[tuple[str, int]]] = {
 PROVINCE_COUNTIES = {"NM": 170, "GX": 170, "CQ": 80, "SC": 260, "GZ": 160, "YN": 210,
                      "XZ": 150, "SN": 150, "GS": 150, "QH": 80, "NX": 50, "XJ": 230, "BT": 140}
 # Share of seats per serving province: growth went to Xinjiang, Tibet and minority areas.
-SEAT_SHARE = {"XJ": 0.16, "BT": 0.05, "XZ": 0.09, "SC": 0.09, "YN": 0.08, "GZ": 0.08,
-              "GX": 0.08, "GS": 0.08, "NM": 0.07, "SN": 0.06, "QH": 0.05, "CQ": 0.05, "NX": 0.04}
+# Posts in minority areas come to ~60% of seats (7,200 of 15,000 once, growing since).
+SEAT_SHARE = {"XJ": 0.15, "BT": 0.04, "XZ": 0.08, "SC": 0.12, "SN": 0.09, "GS": 0.09,
+              "YN": 0.08, "GZ": 0.07, "CQ": 0.07, "GX": 0.06, "NM": 0.06, "QH": 0.05, "NX": 0.04}
 MINORITY_PROVINCES = {"NM", "GX", "XZ", "NX", "XJ", "BT"}
 MINORITY_PREFECTURES = {
     "QH": {"Haibei", "Huangnan", "Hainanzhou", "Golog", "Yushu", "Haixi"},
@@ -220,15 +233,17 @@ KIND_SHARE = {"basic_education": 0.34, "agriculture": 0.14, "health": 0.14, "you
 CAPACITY_P = (0.52, 0.30, 0.09, 0.05, 0.04)  # seats 1..5 per post: mostly 1-2
 WISH_COUNT_P = (0.06, 0.07, 0.08, 0.09, 0.10, 0.10, 0.10, 0.10, 0.08, 0.22)  # 1..10 wishes
 # Wish levels: post, county, prefecture, province; the share of each naming a programme too.
-LEVEL_P = (0.42, 0.26, 0.24, 0.08)
-LEVEL_PROGRAMME_P = (0.0, 0.15, 0.5, 0.9)
+# Broad wishes match hundreds of posts each: these shares give ~12 million ranked
+# (candidate, post) pairs at 100,000 candidates, the order DESIGN.md measured.
+LEVEL_P = (0.47, 0.29, 0.22, 0.02)
+LEVEL_PROGRAMME_P = (0.0, 0.2, 0.85, 1.0)
 BIG_EAST_RECRUITERS = ("HA", "SD", "HE", "AH", "HB")
 MAP_SEED = 20_240_415  # the map is the same in every round
 
 
 @dataclass(frozen=True)
-class _Map:
-    """Counties with their prefecture and province, and per-prefecture attributes."""
+class Geography:
+    """The serving side's map: counties in prefectures in provinces, with their attributes."""
 
     provinces: list[str]
     prefectures: list[str]
@@ -242,7 +257,7 @@ class _Map:
     county_popularity: FloatArray
 
 
-def build_map() -> _Map:
+def build_map() -> Geography:
     """The fixed map: ~2,000 counties with hardship, minority status and popularity."""
     rng = np.random.default_rng(MAP_SEED)
     provinces = list(PREFECTURES)
@@ -286,7 +301,7 @@ def build_map() -> _Map:
     per_province = np.bincount(pref_p[c_pref], minlength=len(provinces)).astype(float)
     weight = share[c_pref] * pref_size[c_pref] / per_province[pref_p[c_pref]]
     county_pop = rng.lognormal(0.0, 0.6, size=len(counties))
-    return _Map(provinces, prefectures, pref_p, minority, pref_pop, counties, c_pref,
+    return Geography(provinces, prefectures, pref_p, minority, pref_pop, counties, c_pref,
                 hardship.astype(np.int64), weight / weight.sum(), county_pop)
 
 
@@ -320,6 +335,8 @@ class _PostColumns:
                         hit |= self.tags[value]
             else:
                 column = self.columns[attribute]
+                # Typed comparison, as SPEC means it: {"hardship": true} does not match 1.
+                same: list[str | int | bool]
                 if column.dtype == np.bool_:
                     same = [v for v in values if isinstance(v, bool)]
                 elif column.dtype.kind == "i":
@@ -376,7 +393,8 @@ def generate_problem(
     ``seats_per_candidate`` sets the number of seats (national rounds: about one seat for four
     applicants). ``couples`` pairs ~1% of applicants, ``respect_priority`` asks for
     score-first placement, ``crossing_quota`` adds a soft target for medicine graduates on
-    health-programme seats (a post-side group that crosses the province partition).
+    health-programme seats (a post-side group that crosses the province partition). ``model``
+    is the programme model (default: ``models/xibu_national.json``).
     """
     if candidates < 0:
         raise ValueError(f"candidates must be ≥ 0 (got {candidates})")
@@ -389,21 +407,21 @@ def generate_problem(
     rng = np.random.default_rng(seed)
     geo = build_map()
     people = _applicants(rng, candidates)
-    universities = _universities(people["recruit"], candidates)
-    people["university"] = _pick_universities(rng, people["recruit"], universities)
+    universities = _universities(people.recruit, candidates)
+    people.university = _pick_universities(rng, people.recruit, universities)
     if couples:
-        _couple_up(rng, people)
+        _couple_up(rng, people, last=respect_priority)
     seats = max(1, round(candidates * seats_per_candidate))
-    posts = _posts(rng, geo, seats, model, universities)
-    pairings = _Pairings(posts["m"], [
-        (r.mode, r.origin_field, frozenset(r.origins), posts["col"].match(r.destinations))
+    posts = _posts(rng, geo, seats, model)
+    posts.continuity = _continuity(rng, model, posts, universities)
+    pairings = _Pairings(posts.m, [
+        (r.mode, r.origin_field, frozenset(r.origins), posts.columns.match(r.destinations))
         for r in model.rules.pairings
     ])
-    wish_cand, wish_level, wish_post, wish_programme = _wishes(rng, people, posts, pairings)
-    names = _problem_name(candidates, seed, couples, respect_priority, crossing_quota)
+    wishes = _wishes(rng, people, posts, pairings)
     rules = {
         "pairings": [r.model_dump(mode="json") for r in model.rules.pairings],
-        "quotas": [q.model_dump(mode="json", exclude_none=True) for q in model.rules.quotas]
+        "quotas": [_quota(q, respect_priority) for q in model.rules.quotas]
         + _indicators(people, seats, respect_priority)
         + (_crossing_quotas() if crossing_quota else []),
         "couple_scope": model.rules.couple_scope,
@@ -411,10 +429,9 @@ def generate_problem(
     }
     return {
         "schema_version": "1",
-        "name": names,
-        "candidates": _candidate_dicts(people, universities, geo, posts,
-                                       (wish_cand, wish_level, wish_post, wish_programme)),
-        "posts": _post_dicts(posts, geo, universities),
+        "name": _problem_name(candidates, seed, couples, respect_priority, crossing_quota),
+        "candidates": _candidate_dicts(people, universities, posts, wishes),
+        "posts": _post_dicts(posts, model, universities),
         "rules": rules,
         "objective": model.objective.model_dump(mode="json"),
         "locks": [],
@@ -422,15 +439,57 @@ def generate_problem(
     }
 
 
+def _quota(quota: Quota, respect_priority: bool) -> dict[str, Any]:
+    """A model quota for this round: soft in score-first rounds (see the module docstring)."""
+    data = quota.model_dump(mode="json", exclude_none=True)
+    if respect_priority:
+        data["hard"] = False
+    return data
+
+
 def _problem_name(candidates: int, seed: int, *flags: bool) -> str:
-    suffix = "".join(f"-{tag}" for tag, on in zip(("couples", "priority", "crossing"), flags,
-                                                   strict=True) if on)
+    tags = ("couples", "priority", "crossing")
+    suffix = "".join(f"-{tag}" for tag, on in zip(tags, flags, strict=True) if on)
     return f"xibu-national-n{candidates}-seed{seed}{suffix}"
+
+
+def _ids(prefix: str, count: int) -> list[str]:
+    width = max(3, len(str(count)))
+    return [f"{prefix}{i:0{width}d}" for i in range(1, count + 1)]
+
+
+# --- applicants and universities ----------------------------------------------------------
+
+
+@dataclass
+class _Applicants:
+    """Applicants' attributes, one array each (codes index the tables above)."""
+
+    home: StrArray
+    recruit: StrArray
+    ethnicity: StrArray
+    speaks_ug: BoolArray
+    degree: IntArray  # index into DEGREES
+    major: IntArray  # index into MAJORS
+    female: BoolArray
+    score: FloatArray
+    years: IntArray  # index into CANDIDATE_YEARS
+    wish_count: IntArray
+    adjust: BoolArray
+    eligible: BoolArray
+    leader: BoolArray
+    party: BoolArray
+    partner: IntArray  # -1: none
+    university: IntArray
+
+    @property
+    def n(self) -> int:
+        return int(self.home.size)
 
 
 @dataclass(frozen=True)
 class _Universities:
-    """University ids, their province and their relative size."""
+    """University ids and provinces; a province's universities are consecutive."""
 
     ids: list[str]
     province: list[str]
@@ -438,64 +497,58 @@ class _Universities:
     count: dict[str, int]
 
 
-def _applicants(rng: np.random.Generator, n: int) -> dict[str, Any]:
-    """Applicants' attributes as arrays; wishes come later, per profile."""
-    west, east = list(WEST_APPLICANTS), list(EAST_APPLICANTS)
+def _applicants(rng: np.random.Generator, n: int) -> _Applicants:
+    """Applicants' attributes; universities and wishes come later."""
     is_west = rng.random(n) < WEST_SHARE
-    home_w = np.array(west)[_draw(rng, WEST_APPLICANTS, n)]
-    home_e = np.array(east)[_draw(rng, EAST_APPLICANTS, n)]
+    home_w = np.array(list(WEST_APPLICANTS))[_draw(rng, WEST_APPLICANTS, n)]
+    home_e = np.array(list(EAST_APPLICANTS))[_draw(rng, EAST_APPLICANTS, n)]
     home = np.where(is_west, home_w, home_e)
     away = np.array(list(UNIVERSITY_PROVINCES))[_draw(rng, UNIVERSITY_PROVINCES, n)]
     stay = rng.random(n) < np.where(is_west, STAY_HOME["west"], STAY_HOME["east"])
-    recruit = np.where(stay, home, away)
     ethnicity = np.empty(n, dtype=object)
     for province in np.unique(home).tolist():
         where = np.flatnonzero(home == province)
         table = ETHNICITY.get(province, ETHNICITY_EAST)
         ethnicity[where] = np.array(list(table), dtype=object)[_draw(rng, table, where.size)]
     degree = _draw(rng, DEGREE_P, n)
-    party_p = np.where(degree >= 2, 0.40, 0.12)
-    return {
-        "n": n,
-        "home": home,
-        "recruit": recruit,
-        "is_west": is_west,
-        "ethnicity": ethnicity,
-        "speaks_ug": (home == "XJ") & (ethnicity == "han") & (rng.random(n) < 0.04),
-        "degree": degree,
-        "major": _draw(rng, MAJORS, n),
-        "female": rng.random(n) < 0.6,
-        "score": np.round(np.clip(rng.normal(78.0, 7.0, n), 60.0, 95.0) * 2.0) / 2.0,
-        "years": _draw(rng, tuple(p for _, p in CANDIDATE_YEARS), n),
-        "wish_count": _draw(rng, WISH_COUNT_P, n) + 1,
-        "adjust": rng.random(n) < 0.5,
-        "eligible": rng.random(n) >= 0.02,
-        "leader": rng.random(n) < 0.08,
-        "party": rng.random(n) < party_p,
-        "partner": np.full(n, -1, dtype=np.int64),
-    }
+    return _Applicants(
+        home=home,
+        recruit=np.where(stay, home, away),
+        ethnicity=ethnicity,
+        speaks_ug=(home == "XJ") & (ethnicity == "han") & (rng.random(n) < 0.04),
+        degree=degree,
+        major=_draw(rng, MAJORS, n),
+        female=rng.random(n) < 0.6,
+        score=np.round(np.clip(rng.normal(78.0, 7.0, n), 60.0, 95.0) * 2.0) / 2.0,
+        years=_draw(rng, tuple(p for _, p in CANDIDATE_YEARS), n),
+        wish_count=_draw(rng, WISH_COUNT_P, n) + 1,
+        adjust=rng.random(n) < 0.5,
+        eligible=rng.random(n) >= 0.02,
+        leader=rng.random(n) < 0.08,
+        party=rng.random(n) < np.where(degree >= 2, 0.40, 0.12),
+        partner=np.full(n, -1, dtype=np.int64),
+        university=np.zeros(n, dtype=np.int64),
+    )
 
 
-def _universities(recruit: npt.NDArray[Any], n: int) -> _Universities:
+def _universities(recruit: StrArray, n: int) -> _Universities:
     """About one university per 90 applicants (over 1,000 at national scale), by province."""
     total = int(np.clip(round(n / 90), 20, 1100))
     provinces, counts = np.unique(recruit, return_counts=True)
+    sizes = [max(1, math.floor(total * c / max(n, 1))) for c in counts.tolist()]
+    width = max(3, len(str(sum(sizes))))
     ids: list[str] = []
     province_of: list[str] = []
     first: dict[str, int] = {}
-    count: dict[str, int] = {}
-    sizes = [max(1, math.floor(total * c / max(n, 1))) for c in counts.tolist()]
-    width = max(3, len(str(sum(sizes))))
     for province, size in zip(provinces.tolist(), sizes, strict=True):
         first[province] = len(ids)
-        count[province] = size
         for _ in range(size):
             ids.append(f"U{len(ids) + 1:0{width}d}")
             province_of.append(province)
-    return _Universities(ids, province_of, first, count)
+    return _Universities(ids, province_of, first, dict(zip(first, sizes, strict=True)))
 
 
-def _pick_universities(rng: np.random.Generator, recruit: npt.NDArray[Any],
+def _pick_universities(rng: np.random.Generator, recruit: StrArray,
                        universities: _Universities) -> IntArray:
     """Each applicant's university, in the recruiting province, big universities first."""
     chosen = np.zeros(recruit.size, dtype=np.int64)
@@ -507,209 +560,260 @@ def _pick_universities(rng: np.random.Generator, recruit: npt.NDArray[Any],
     return chosen
 
 
-def _couple_up(rng: np.random.Generator, people: dict[str, Any]) -> None:
+def _couple_up(rng: np.random.Generator, people: _Applicants, *, last: bool) -> None:
     """~1% of applicants in couples of classmates who apply together (same wishes).
 
     Partners share home, university, degree and major: couples who could not serve in the
-    same places would only ever be unassigned together, which teaches an engine nothing.
+    same places would only ever be unassigned together, which teaches an engine nothing. They
+    also share one score (a joint application is ranked once).
+
+    With ``last`` (score-first rounds) joint applications rank after individual ones: with
+    couples an envy-free placement need not exist, and measured on generated rounds of 200
+    applicants, 4 seeds in 20 had none when couples kept their own scores, none in 20 (and none
+    in 4 of 1,000 applicants) when couples ranked last.
     """
-    n = people["n"]
+    n = people.n
     pairs = max(1, round(n * 0.005)) if n >= 2 else 0
     order = rng.permutation(n)
     a, b = order[:pairs], order[pairs:2 * pairs]
-    for field in ("home", "recruit", "is_west", "university", "degree", "major", "years",
-                  "wish_count", "adjust", "ethnicity", "speaks_ug"):
-        people[field][b] = people[field][a]
-    people["eligible"][a] = people["eligible"][b] = True
-    people["female"][a], people["female"][b] = True, False
-    people["partner"][a], people["partner"][b] = b, a
+    for name in ("home", "recruit", "university", "degree", "major", "years", "wish_count",
+                 "adjust", "ethnicity", "speaks_ug", "score"):
+        column = getattr(people, name)
+        column[b] = column[a]
+    people.eligible[a] = people.eligible[b] = True
+    people.female[a], people.female[b] = True, False
+    people.partner[a], people.partner[b] = b, a
+    if last and pairs:
+        people.score[a] = people.score[b] = people.score.min()
 
 
-def _posts(rng: np.random.Generator, geo: _Map, seats: int, model: ProgrammeModel,
-           universities: _Universities) -> dict[str, Any]:
-    """Posts with exactly ``seats`` seats, located, typed and with their requirements."""
+# --- posts --------------------------------------------------------------------------------
+
+
+@dataclass
+class _PostTable:
+    """Generated posts, one array each; ``columns`` holds what selectors and wishes name."""
+
+    columns: _PostColumns
+    capacity: IntArray
+    county: IntArray  # index into the map's counties
+    pref: IntArray
+    prov: IntArray
+    kind: StrArray  # the general programme whose requirements the post has
+    weight: IntArray
+    years: IntArray  # index into POST_YEARS
+    min_degree: IntArray
+    requires_majors: BoolArray
+    language: StrArray  # "" = none
+    gender: StrArray  # "" = either
+    teaching_corps: BoolArray
+    popularity: FloatArray  # share of wishes the post draws, before pairings
+    continuity: IntArray  # university index of the previous holder, -1 = none
+
+    @property
+    def m(self) -> int:
+        return int(self.capacity.size)
+
+
+def _capacities(rng: np.random.Generator, seats: int) -> IntArray:
+    """Seats per post (1-5, mostly 1-2), adding up to exactly ``seats``."""
     mean = float(np.dot(np.arange(1, 6), CAPACITY_P))
     capacity = _draw(rng, CAPACITY_P, math.ceil(seats / mean * 1.3) + 5) + 1
     total = np.cumsum(capacity)
     m = int(np.searchsorted(total, seats, side="right"))
-    capacity = capacity[:m]
-    rest = seats - int(total[m - 1]) if m else seats
-    if rest:
-        capacity = np.append(capacity, rest)
+    rest = seats - (int(total[m - 1]) if m else 0)
+    return np.append(capacity[:m], [rest] if rest else []).astype(np.int64)
+
+
+def _posts(rng: np.random.Generator, geo: Geography, seats: int, model: ProgrammeModel
+           ) -> _PostTable:
+    """Posts with exactly ``seats`` seats, located, typed and with their requirements."""
+    capacity = _capacities(rng, seats)
     m = capacity.size
     county = rng.choice(len(geo.counties), size=m, p=geo.county_weight).astype(np.int64)
     pref = geo.county_pref[county]
     prov = geo.pref_province[pref]
     province = np.array(geo.provinces)[prov]
-    by_id = {p.id: p for p in model.programmes}
-    general = [pid for pid in KIND_SHARE if pid in by_id] or [
+    known = {p.id for p in model.programmes}
+    general = [pid for pid in KIND_SHARE if pid in known] or [
         p.id for p in model.programmes if p.provinces is None]
     kind = np.array(general)[_draw(rng, tuple(KIND_SHARE.get(g, 0.1) for g in general), m)]
     programme = kind.astype(object)
-    for info in model.programmes:  # Xinjiang and Tibet programmes take half the posts there
+    for info in model.programmes:  # the Xinjiang and Tibet programmes take half the posts there
         if info.provinces:
-            where = np.isin(province, info.provinces) & (rng.random(m) < 0.5)
-            programme[where] = info.id
+            programme[np.isin(province, info.provinces) & (rng.random(m) < 0.5)] = info.id
     hardship = geo.county_hardship[county]
     language = np.full(m, "", dtype=object)
     draw = rng.random(m)
-    for i in range(m):  # a few thousand lookups at most; requirements are rare
-        name = geo.prefectures[pref[i]]
-        lang, p = POST_LANGUAGE_PREFECTURE.get(name) or POST_LANGUAGE.get(province[i], ("", 0))
+    for i in np.flatnonzero(draw < 0.05).tolist():  # no language rule is more common than 5%
+        lang, p = (POST_LANGUAGE_PREFECTURE.get(geo.prefectures[pref[i]])
+                   or POST_LANGUAGE.get(province[i], ("", 0.0)))
         if draw[i] < p:
             language[i] = lang
     teaching_corps = (kind == "basic_education") & (rng.random(m) < 0.06)
-    min_degree = np.where(teaching_corps, 2, (rng.random(m) < 0.4).astype(np.int64))
-    requires = rng.random(m) < 0.8
-    gender = np.where(rng.random(m) < 0.03, np.where(rng.random(m) < 0.67, "M", "F"), "")
     popularity = (geo.pref_popularity[pref] * geo.county_popularity[county]
                   * rng.lognormal(0.0, 0.5, m) * np.exp(-0.12 * hardship))
-    minority = geo.pref_minority[pref]
-    columns: dict[str, npt.NDArray[Any]] = {
-        "id": np.array(_ids("P", m)),
-        "province": province,
-        "prefecture": np.array(geo.prefectures)[pref],
-        "county": np.array(geo.counties)[county],
-        "programme": programme.astype(str),
-        "project": np.where(rng.random(m) < 0.2, "local", "national"),
-        "minority_region": minority,
-        "hardship": hardship,
-    }
-    post_columns = _PostColumns(columns, {"graduate_teaching_corps": teaching_corps})
-    return {
-        "m": m,
-        "capacity": capacity,
-        "county": county,
-        "pref": pref,
-        "prov": prov,
-        "kind": kind,
-        "columns": columns,
-        "col": post_columns,
-        "weight": 1 + (hardship >= 3) + (hardship >= 5),
-        "years": _draw(rng, tuple(p for _, p in POST_YEARS), m),
-        "min_degree": min_degree,
-        "requires": requires,
-        "language": language,
-        "gender": gender,
-        "teaching_corps": teaching_corps,
-        "popularity": popularity / popularity.sum(),
-        "continuity": _continuity(rng, model, post_columns, universities, province, m),
-        "programmes": by_id,
-    }
+    columns = _PostColumns(
+        {
+            "id": np.array(_ids("P", m)),
+            "province": province,
+            "prefecture": np.array(geo.prefectures)[pref],
+            "county": np.array(geo.counties)[county],
+            "programme": programme.astype(str),
+            "project": np.where(rng.random(m) < 0.2, "local", "national"),
+            "minority_region": geo.pref_minority[pref],
+            "hardship": hardship,
+        },
+        {"graduate_teaching_corps": teaching_corps},
+    )
+    return _PostTable(
+        columns=columns,
+        capacity=capacity,
+        county=county,
+        pref=pref,
+        prov=prov,
+        kind=kind,
+        weight=(1 + (hardship >= 3) + (hardship >= 5)).astype(np.int64),
+        years=_draw(rng, tuple(p for _, p in POST_YEARS), m),
+        min_degree=np.where(teaching_corps, 2, (rng.random(m) < 0.4)).astype(np.int64),
+        requires_majors=rng.random(m) < 0.8,
+        language=language,
+        gender=np.where(rng.random(m) < 0.03, np.where(rng.random(m) < 0.67, "M", "F"), ""),
+        teaching_corps=teaching_corps,
+        popularity=popularity / popularity.sum(),
+        continuity=np.full(m, -1, dtype=np.int64),
+    )
 
 
-def _continuity(rng: np.random.Generator, model: ProgrammeModel, columns: _PostColumns,
-                universities: _Universities, province: npt.NDArray[Any], m: int) -> IntArray:
+def _continuity(rng: np.random.Generator, model: ProgrammeModel, posts: _PostTable,
+                universities: _Universities) -> IntArray:
     """For ~10% of posts, the university of the previous holder (接力), -1 elsewhere.
 
     The previous holder had to satisfy the pairings, so the university is drawn from the
-    provinces the post's exclusive recruit-province rules admit (or anywhere), preferring the
-    post's own province.
+    provinces that the post's exclusive recruit-province rules admit (anywhere if none),
+    five times likelier in the post's own province.
     """
-    chosen = np.full(m, -1, dtype=np.int64)
-    relay = np.flatnonzero(rng.random(m) < 0.10)
+    chosen = np.full(posts.m, -1, dtype=np.int64)
+    relay = np.flatnonzero(rng.random(posts.m) < 0.10)
     if relay.size == 0 or not universities.ids:
         return chosen
     uni_province = np.array(universities.province)
-    exclusive = [(frozenset(r.origins), columns.match(r.destinations)[relay])
+    post_province = posts.columns.columns["province"]
+    exclusive = [(r.origins, posts.columns.match(r.destinations)[relay])
                  for r in model.rules.pairings
                  if r.mode == "exclusive" and r.origin_field == "recruit_province"]
     signature = np.zeros(relay.size, dtype=np.int64)
     for bit, (_, mask) in enumerate(exclusive):
         signature |= mask.astype(np.int64) << bit
     for sig in np.unique(signature).tolist():
-        rows = relay[signature == sig]
-        origins = [o for bit, (o, _) in enumerate(exclusive) if sig >> bit & 1]
-        allowed = (np.isin(uni_province, sorted(set().union(*origins))) if origins
-                   else np.ones(uni_province.size, dtype=bool))
+        origins = {o for bit, (rule, _) in enumerate(exclusive) if (sig >> bit) & 1
+                   for o in rule}
+        allowed = np.isin(uni_province, sorted(origins)) if sig else np.ones(
+            uni_province.size, dtype=bool)
         if not allowed.any():
             continue
-        base = allowed.astype(float)
-        for i in rows.tolist():
-            w = base * np.where(uni_province == province[i], 5.0, 1.0)
+        for i in relay[signature == sig].tolist():
+            w = allowed * np.where(uni_province == post_province[i], 5.0, 1.0)
             chosen[i] = int(rng.choice(w.size, p=w / w.sum()))
     return chosen
 
 
-def _wishes(rng: np.random.Generator, people: dict[str, Any], posts: dict[str, Any],
-            pairings: _Pairings) -> tuple[IntArray, IntArray, IntArray, BoolArray]:
-    """Ranked wishes as flat arrays (candidate, level, anchor post, names programme).
+# --- wishes -------------------------------------------------------------------------------
 
-    Each wish is drawn as an *anchor post* from the applicant profile's distribution, then
-    widened to the anchor's county, prefecture or province; so every wish matches a post.
-    Western applicants favour their home province, eastern ones the regions their recruiting
-    province is paired with; a few wishes (3%) ignore the pairings, as real applicants do.
+
+@dataclass(frozen=True)
+class _Wishes:
+    """All ranked wishes, flat and grouped by candidate in rank order."""
+
+    candidate: IntArray
+    level: IntArray  # 0 post, 1 county, 2 prefecture, 3 province
+    anchor: IntArray  # the post the wish was drawn from
+    with_programme: BoolArray
+
+
+def _wishes(rng: np.random.Generator, people: _Applicants, posts: _PostTable,
+            pairings: _Pairings) -> _Wishes:
+    """Ranked wishes: drawn as *anchor posts* per applicant profile, then widened.
+
+    Each wish is an anchor post drawn from the profile's distribution, widened to the anchor's
+    county, prefecture or province, so every wish matches a post. Western applicants favour
+    their home province, eastern ones the regions their recruiting province is paired with; 3%
+    of wishes ignore the pairings, as real applicants' sometimes do.
     """
-    n = people["n"]
-    count: IntArray = people["wish_count"]
-    cand = np.repeat(np.arange(n, dtype=np.int64), count)
+    cand = np.repeat(np.arange(people.n, dtype=np.int64), people.wish_count)
     anchor = np.zeros(cand.size, dtype=np.int64)
-    profile_key = np.char.add(np.char.add(people["home"].astype(str), "/"),
-                              people["recruit"].astype(str))
-    profiles, inverse = np.unique(profile_key, return_inverse=True)
+    key = np.char.add(np.char.add(people.home.astype(str), "/"), people.recruit.astype(str))
+    profiles, inverse = np.unique(key, return_inverse=True)
     slot_profile = inverse[cand]
     order = np.argsort(slot_profile, kind="stable")
     bounds = np.searchsorted(slot_profile[order], np.arange(profiles.size + 1))
-    popularity: FloatArray = posts["popularity"]
-    post_province: npt.NDArray[Any] = posts["columns"]["province"]
-    for g, key in enumerate(profiles.tolist()):
+    for g, profile in enumerate(profiles.tolist()):
+        home, recruit = profile.split("/")
+        weights = _wish_weights(posts, pairings, home, recruit)
         slots = order[bounds[g]:bounds[g + 1]]
-        if slots.size == 0:
-            continue
-        home, recruit = key.split("/")
-        allowed, paired = pairings.allowed(home, recruit)
-        at_home = (post_province == home) & allowed
-        parts = ((0.65, at_home), (0.10, paired & ~at_home), (0.25, allowed)) \
-            if home in PREFECTURES else ((0.50, paired), (0.50, allowed))
-        weights = np.zeros(popularity.size)
-        for share, mask in parts:
-            mass = popularity[mask].sum()
-            if mass > 0:
-                weights[mask] += share * popularity[mask] / mass
-        if weights.sum() > 0:
-            weights = 0.97 * weights / weights.sum() + 0.03 * popularity
-        else:  # the profile may hold no post at all: it still wishes, in vain
-            weights = popularity.copy()
-        anchor[slots] = rng.choice(popularity.size, size=slots.size, p=weights / weights.sum())
+        anchor[slots] = rng.choice(posts.m, size=slots.size, p=weights)
     level = _draw(rng, LEVEL_P, cand.size)
     with_programme = rng.random(cand.size) < np.array(LEVEL_PROGRAMME_P)[level]
     # Drop repeated wishes, then order each list from specific to broad (post ... province).
-    target = np.stack([anchor, posts["county"][anchor], posts["pref"][anchor],
-                       posts["prov"][anchor]])[level, np.arange(cand.size)]
-    programme_code = np.unique(posts["columns"]["programme"], return_inverse=True)[1]
-    kinds = int(programme_code.max()) + 2
-    code = ((cand * 4 + level) * (posts["m"] + 1) + target) * kinds + np.where(
-        with_programme, programme_code[anchor] + 1, 0)
-    _, first = np.unique(code, return_index=True)
-    keep = np.sort(first)
-    keep = keep[np.lexsort((keep, level[keep], cand[keep]))]
-    return cand[keep], level[keep], anchor[keep], with_programme[keep]
+    target = np.stack([anchor, posts.county[anchor], posts.pref[anchor],
+                       posts.prov[anchor]])[level, np.arange(cand.size)]
+    programmes = np.unique(posts.columns.columns["programme"], return_inverse=True)[1]
+    code = ((cand * 4 + level) * (posts.m + 1) + target) * (int(programmes.max()) + 2)
+    code += np.where(with_programme, programmes[anchor] + 1, 0)
+    first = np.sort(np.unique(code, return_index=True)[1])
+    keep = first[np.lexsort((first, level[first], cand[first]))]
+    return _Wishes(cand[keep], level[keep], anchor[keep], with_programme[keep])
 
 
-def _indicators(people: dict[str, Any], seats: int, respect_priority: bool
+def _wish_weights(posts: _PostTable, pairings: _Pairings, home: str, recruit: str
+                  ) -> FloatArray:
+    """Where one applicant profile's wishes go: a mix of home, paired and open posts."""
+    allowed, paired = pairings.allowed(home, recruit)
+    parts: tuple[tuple[float, BoolArray], ...]
+    if home in PREFECTURES:  # western: 回原籍, serving at home, first
+        at_home = (posts.columns.columns["province"] == home) & allowed
+        parts = ((0.65, at_home), (0.10, paired & ~at_home), (0.25, allowed))
+    else:
+        parts = ((0.50, paired), (0.50, allowed))
+    weights = np.zeros(posts.m)
+    for share, mask in parts:
+        mass = posts.popularity[mask].sum()
+        if mass > 0:
+            weights[mask] += share * posts.popularity[mask] / mass
+    if weights.sum() == 0:  # a profile that may hold no post at all still wishes, in vain
+        return posts.popularity
+    mixed: FloatArray = 0.97 * weights / weights.sum() + 0.03 * posts.popularity
+    mixed /= mixed.sum()
+    return mixed
+
+
+# --- round-specific rules -----------------------------------------------------------------
+
+
+def _indicators(people: _Applicants, seats: int, respect_priority: bool
                 ) -> list[dict[str, Any]]:
     """Recruiting-province indicators (招募指标): a cap for each big eastern recruiter.
 
-    The cap is 1.25× the province's proportional share of seats among eligible applicants,
-    so it binds only for provinces whose pairings make them over-placed. Candidate-side groups
-    by recruiting province nest (each applicant is in one), which a network can express.
+    The cap is 0.8× the province's proportional share of seats among eligible applicants (the
+    national plan keeps room for western applicants serving at home), so it binds for some
+    provinces in some rounds. Candidate-side groups by recruiting province nest (each
+    applicant is in one), which a network can express. In score-first rounds the caps are
+    soft: SPEC's no-envy rule ignores quotas, so a binding hard cap would contradict it.
     """
-    eligible = people["eligible"]
-    total = int(eligible.sum())
+    total = int(people.eligible.sum())
     quotas: list[dict[str, Any]] = []
     for province in BIG_EAST_RECRUITERS:
-        mine = int((eligible & (people["recruit"] == province)).sum())
-        if mine == 0 or total == 0:
+        mine = int((people.eligible & (people.recruit == province)).sum())
+        if mine == 0:
             continue
-        quota: dict[str, Any] = {
+        quotas.append({
             "id": f"recruit-indicator-{province.lower()}",
             "label": "recruit_indicator",
             "candidates": {"recruit_province": province},
             "posts": {},
-            "max": math.ceil(1.25 * seats * mine / total) + 1,
+            "max": math.ceil(0.8 * seats * mine / total) + 1,
             "hard": not respect_priority,
-        }
-        quotas.append(quota)
+        })
     return quotas
 
 
@@ -722,55 +826,47 @@ def _crossing_quotas() -> list[dict[str, Any]]:
     }]
 
 
-def _ids(prefix: str, count: int) -> list[str]:
-    width = max(3, len(str(count)))
-    return [f"{prefix}{i:0{width}d}" for i in range(1, count + 1)]
+# --- JSON-ready output --------------------------------------------------------------------
 
 
-def _candidate_dicts(people: dict[str, Any], universities: _Universities, geo: _Map,
-                     posts: dict[str, Any],
-                     wishes: tuple[IntArray, IntArray, IntArray, BoolArray]
-                     ) -> list[dict[str, Any]]:
+def _candidate_dicts(people: _Applicants, universities: _Universities, posts: _PostTable,
+                     wishes: _Wishes) -> list[dict[str, Any]]:
     """Applicants as SPEC dicts; fields at their SPEC default are left out to keep files small."""
-    n = people["n"]
-    ids = _ids("C", n)
-    cand, level, anchor, named = wishes
-    columns = posts["columns"]
-    post_ids = columns["id"].tolist()
-    counties, prefectures = columns["county"].tolist(), columns["prefecture"].tolist()
-    provinces, programmes = columns["province"].tolist(), columns["programme"].tolist()
+    ids = _ids("C", people.n)
+    columns = posts.columns.columns
     fields = ("post", "county", "prefecture", "province")
-    lists: list[list[dict[str, str]]] = [[] for _ in range(n)]
-    targets = (post_ids, counties, prefectures, provinces)
-    for c, lv, a, with_prog in zip(cand.tolist(), level.tolist(), anchor.tolist(),
-                                   named.tolist(), strict=True):
+    targets = [columns[name].tolist() for name in ("id", "county", "prefecture", "province")]
+    programmes = columns["programme"].tolist()
+    lists: list[list[dict[str, str]]] = [[] for _ in range(people.n)]
+    for c, lv, a, named in zip(wishes.candidate.tolist(), wishes.level.tolist(),
+                               wishes.anchor.tolist(), wishes.with_programme.tolist(),
+                               strict=True):
         wish = {fields[lv]: targets[lv][a]}
-        if with_prog:
+        if named:
             wish["programme"] = programmes[a]
         lists[c].append(wish)
-    partner: list[int] = people["partner"].tolist()
-    for c, d in enumerate(partner):  # couples apply with one list; the "b" side copies it
-        if d >= 0 and c > d:
+    partner: list[int] = people.partner.tolist()
+    for c, d in enumerate(partner):  # a couple applies with one list: the second copies it
+        if 0 <= d < c:
             lists[c] = [dict(w) for w in lists[d]]
     majors = list(MAJORS)
     years = [list(y) for y, _ in CANDIDATE_YEARS]
     out: list[dict[str, Any]] = []
-    rows = zip(ids, people["home"].tolist(), people["recruit"].tolist(),
-               people["university"].tolist(), people["degree"].tolist(),
-               people["major"].tolist(), people["female"].tolist(),
-               people["ethnicity"].tolist(), people["speaks_ug"].tolist(),
-               people["years"].tolist(), people["score"].tolist(), people["adjust"].tolist(),
-               people["eligible"].tolist(), people["leader"].tolist(),
-               people["party"].tolist(), partner, lists, strict=True)
-    for (cid, home, recruit, uni, degree, major, female, eth, ug, yrs, score, adjust,
+    rows = zip(ids, people.home.tolist(), people.recruit.tolist(),
+               people.university.tolist(), people.degree.tolist(), people.major.tolist(),
+               people.female.tolist(), people.ethnicity.tolist(), people.speaks_ug.tolist(),
+               people.years.tolist(), people.score.tolist(), people.adjust.tolist(),
+               people.eligible.tolist(), people.leader.tolist(), people.party.tolist(),
+               partner, lists, strict=True)
+    for (cid, home, recruit, uni, degree, major, female, ethnicity, ug, yrs, score, adjust,
          eligible, leader, party, mate, wish_list) in rows:
         item: dict[str, Any] = {
             "id": cid, "home_province": home, "recruit_province": recruit,
             "university": universities.ids[uni], "degree": DEGREES[degree],
             "major_category": majors[major], "gender": "F" if female else "M",
-            "ethnicity": eth,
+            "ethnicity": ethnicity,
         }
-        language = LANGUAGE_OF.get(eth) or ("ug" if ug else None)
+        language = LANGUAGE_OF.get(ethnicity) or ("ug" if ug else None)
         if language:
             item["languages"] = [language]
         if yrs != 0:
@@ -789,30 +885,29 @@ def _candidate_dicts(people: dict[str, Any], universities: _Universities, geo: _
     return out
 
 
-def _post_dicts(posts: dict[str, Any], geo: _Map, universities: _Universities
+def _post_dicts(posts: _PostTable, model: ProgrammeModel, universities: _Universities
                 ) -> list[dict[str, Any]]:
     """Posts as SPEC dicts; optional requirements appear only where set."""
-    columns = posts["columns"]
-    by_id: dict[str, ProgrammeInfo] = posts["programmes"]
+    columns = posts.columns.columns
+    by_id = {p.id: p for p in model.programmes}
     years = [list(y) for y, _ in POST_YEARS]
     out: list[dict[str, Any]] = []
     rows = zip(columns["id"].tolist(), columns["province"].tolist(),
                columns["prefecture"].tolist(), columns["county"].tolist(),
-               columns["programme"].tolist(), posts["kind"].tolist(),
-               columns["project"].tolist(), posts["capacity"].tolist(),
-               posts["weight"].tolist(), posts["years"].tolist(),
-               posts["min_degree"].tolist(), posts["requires"].tolist(),
-               posts["language"].tolist(), posts["gender"].tolist(),
+               columns["programme"].tolist(), posts.kind.tolist(),
+               columns["project"].tolist(), posts.capacity.tolist(), posts.weight.tolist(),
+               posts.years.tolist(), posts.min_degree.tolist(), posts.requires_majors.tolist(),
+               posts.language.tolist(), posts.gender.tolist(),
                columns["minority_region"].tolist(), columns["hardship"].tolist(),
-               posts["continuity"].tolist(), posts["teaching_corps"].tolist(), strict=True)
+               posts.continuity.tolist(), posts.teaching_corps.tolist(), strict=True)
     for (pid, province, prefecture, county, programme, kind, project, capacity, weight, yrs,
          degree, requires, language, gender, minority, hardship, relay, corps) in rows:
-        info = by_id.get(kind)
         item: dict[str, Any] = {
             "id": pid, "province": province, "prefecture": prefecture, "county": county,
             "programme": programme, "project": project, "capacity": capacity,
             "weight": weight, "service_years": years[yrs], "min_degree": DEGREES[degree],
         }
+        info = by_id.get(kind)
         if info is not None and info.major_categories and requires:
             item["major_categories"] = list(info.major_categories)
         if info is not None and info.preferred_major_categories:
@@ -835,7 +930,8 @@ def write_problem(problem: dict[str, Any], path: Path) -> None:
     """Write ``problem`` as compact UTF-8 JSON, streaming long lists in chunks.
 
     The bytes equal ``json.dumps(problem, ensure_ascii=False, separators=(",", ":"))``; the
-    chunks keep memory flat for 100,000 candidates while still using the fast C encoder.
+    chunks keep memory flat for 100,000 candidates while still using the fast C encoder
+    (``json.dump`` would fall back to the pure-Python one).
     """
     chunk = 2048
 
