@@ -238,10 +238,16 @@ def wish_table(problem: Problem, posts: Table) -> WishTable:
     fields = ("province", "prefecture", "county", "programme")
     lookup = posts.interner.lookup
 
+    def code(value: Any) -> int:
+        if value is None:
+            return -1  # not given: any post matches
+        found = lookup(value)
+        return found if found >= 0 else -2  # a value no post has: nothing matches
+
     def codes(key: tuple[Any, ...]) -> list[int]:
         if key[0] == "post" and len(key) == 2:
             return [post_index.get(key[1], -2), -1, -1, -1, -1]
-        return [-1, *(-1 if v is None else lookup(v) for v in key)]
+        return [-1, *(code(v) for v in key)]
 
     keys = np.array([codes(key) for key in pattern_ids], dtype=np.int64).reshape(-1, 5)
     post_keys = np.column_stack([np.arange(posts.size, dtype=np.int64),

@@ -266,107 +266,230 @@ def build_network(compiled: Compiled) -> _Network:
     arcs.add(post_node, exit_node, compiled.capacity,
              -compiled.weight * scale["coverage"])
 
-    hubbed = _hubbed_candidates(compiled)
-    d_cand, d_post = _direct_pairs(compiled, hubbed)
+    routed = _routed_candidates(compiled)
+    d_cand, d_post = _direct_pairs(compiled, routed)
     d_rank = compiled.rank_of(d_cand, d_post)
     d_cost = compiled.costs(d_cand, d_post, d_rank) * scale["preferences"]
     direct = arcs.add(cand_node[d_cand], post_node[d_post], 1, d_cost)
 
-    members = np.flatnonzero(hubbed)
-    cost_class, class_rep = _cost_classes(compiled)
-    hub_of_member, hub_rows = _hubs(compiled, members, class_rep)
-    hub_keys = np.arange(len(hub_rows))
-    hub_node = arcs.new_nodes(len(hub_rows))
-    hub_entry = arcs.add(cand_node[members], hub_node[hub_of_member], 1)
-    class_node = arcs.new_nodes(len(class_rep))
-    hc_hub, hc_class = np.nonzero(hub_rows != _NO_ARC)
-    hc_cost = hub_rows[hc_hub, hc_class]
-    sizes = np.bincount(hub_of_member, minlength=len(hub_keys))
-    hub_class = arcs.add(hub_node[hc_hub], class_node[hc_class], sizes[hc_hub],
-                         hc_cost * scale["preferences"])
-    posts = np.arange(m, dtype=np.int64)
-    used = np.isin(np.arange(len(class_rep)), hc_class)
-    keep = used[cost_class]
-    class_post = arcs.add(class_node[cost_class[keep]], post_node[posts[keep]],
-                          compiled.capacity[keep])
-    return _Network(arcs, direct, d_cand, d_post, hub_entry, members, hub_of_member,
-                    hub_class, hc_hub, hc_class, class_post, cost_class[keep], posts[keep],
-                    source, sink, total_arc, n)
+    routes = _routes(compiled, routed)
+    hub_node = arcs.new_nodes(routes.hubs)
+    group_node = arcs.new_nodes(routes.groups)
+    hub_entry = arcs.add(cand_node[routes.entry_cand], hub_node[routes.entry_hub], 1,
+                         routes.entry_cost * scale["preferences"])
+    sizes = np.bincount(routes.entry_hub, minlength=routes.hubs)
+    hub_class = arcs.add(hub_node[routes.step_hub], group_node[routes.step_group],
+                         sizes[routes.step_hub], routes.step_cost * scale["preferences"])
+    class_post = arcs.add(group_node[routes.exit_group], post_node[routes.exit_post],
+                          compiled.capacity[routes.exit_post])
+    return _Network(arcs, direct, d_cand, d_post, hub_entry, routes.entry_cand,
+                    routes.entry_hub, hub_class, routes.step_hub, routes.step_group,
+                    class_post, routes.exit_group, routes.exit_post, source, sink, total_arc,
+                    n)
 
 
 _NO_ARC = np.iinfo(np.int64).min
+_ADJUSTED = 0  # the rank of the route every 服从调剂 candidate may take to any post
 
 
-def _hubs(compiled: Compiled, members: IntArray,
-          class_rep: IntArray) -> tuple[IntArray, IntArray]:
-    """Group hub members by what the hub route offers them: the same cost to every cost class
-    (``_NO_ARC`` where they may not go). Returns each member's hub and the hubs' cost rows.
+@dataclass
+class _Routes:
+    """Shared paths candidate → hub → post group → post, the aggregated part of the network.
 
-    Eligibility profiles are finer than this (a level or a language no post asks about
-    splits a profile), so grouping by the row itself gives the fewest hubs that stay exact.
+    A *route* is a wish (its pattern and rank) or adjustment (rank 0, every post). Candidates
+    taking the same route with the same view of its posts (which post groups they may enter
+    and at what bonus) share a *hub*; a route's posts are split into *groups* of one cost
+    class each. A province-level wish of 10,000 candidates thus costs hubs × groups arcs,
+    not 10,000 × the province's posts.
+
+    Exact because every route to a post costs at least the pair's true cost (a later wish
+    matching a post again, or adjustment to a wished post, is never cheaper than the first
+    wish: routed candidates' wish ranks cost at most ``adjustment_cost``), and the cheapest
+    route of every pair costs exactly its true cost, except for the continuity bonus, which
+    routed candidates get on direct arcs.
     """
-    compat = compiled.compat
-    profiles, member_profile = np.unique(compat.profile[members], return_inverse=True)
-    rep = members[np.unique(member_profile, return_index=True)[1]]  # one member per profile
-    ok = (compat.attributes_ok & compat.pairings_ok)[profiles][:, compat.post_class[class_rep]]
-    pi, ki = np.nonzero(ok)
-    cost = compiled.costs(rep[pi], class_rep[ki], np.zeros(len(pi), dtype=np.int64))
-    if compiled.problem.objective.continuity_bonus:  # paid on individual arcs, not the hub
-        cost += compiled.problem.objective.continuity_bonus * compiled._continues(
-            rep[pi], class_rep[ki])
-    rows = np.full(ok.shape, _NO_ARC, dtype=np.int64)
-    rows[pi, ki] = cost
-    hub_rows, profile_hub = np.unique(rows, axis=0, return_inverse=True)
-    return profile_hub.reshape(-1)[member_profile.reshape(-1)], hub_rows
+
+    hubs: int
+    groups: int
+    entry_cand: IntArray
+    entry_hub: IntArray
+    entry_cost: IntArray
+    step_hub: IntArray
+    step_group: IntArray
+    step_cost: IntArray
+    exit_group: IntArray
+    exit_post: IntArray
 
 
-def _hubbed_candidates(compiled: Compiled) -> BoolArray:
-    """Adjusters who can share their profile's hub without changing any cost or option."""
+def _rank_cost(compiled: Compiled, rank: IntArray) -> IntArray:
     objective = compiled.problem.objective
-    rc, _, rr = compiled.ranked
-    steps = rr - 1
-    rank_cost = steps * steps if objective.rank_cost == "quadratic" else steps
+    steps = rank - 1
+    ranked = steps * steps if objective.rank_cost == "quadratic" else steps
+    cost: IntArray = np.where(rank > 0, ranked, objective.adjustment_cost).astype(np.int64)
+    return cost
+
+
+def _routes(compiled: Compiled, routed: BoolArray) -> _Routes:
+    wishes, compat = compiled.wishes, compiled.compat
+    cost_class, class_rep = _cost_classes(compiled)
+    n_patterns = len(wishes.starts) - 1
+    # Route rows: every wish of a routed candidate, then adjustment as pattern n_patterns.
+    keep = routed[wishes.cand]
+    adjusters = np.flatnonzero(routed & compiled.adjusts)
+    row_cand = np.concatenate([wishes.cand[keep], adjusters])
+    row_rank = np.concatenate([wishes.rank[keep], np.full(len(adjusters), _ADJUSTED)])
+    row_pattern = np.concatenate([wishes.pattern[keep],
+                                  np.full(len(adjusters), n_patterns)])
+    starts = np.concatenate([wishes.starts, [wishes.starts[-1] + compiled.m]])
+    members = np.concatenate([wishes.members, np.arange(compiled.m, dtype=np.int64)])
+    owner = np.repeat(np.arange(n_patterns + 1), np.diff(starts))
+
+    # Post groups: (pattern, cost class) pairs, for patterns that routed rows use.
+    used = np.zeros(n_patterns + 1, dtype=np.bool_)
+    used[row_pattern] = True
+    live = used[owner]
+    n_classes = max(len(class_rep), 1)
+    group_keys, exit_group = np.unique(owner[live] * n_classes + cost_class[members[live]],
+                                       return_inverse=True)
+    group_pattern, group_class = group_keys // n_classes, group_keys % n_classes
+    group_starts = np.searchsorted(group_pattern, np.arange(n_patterns + 2))
+
+    # What each (pattern, profile) sees: per group of the pattern, a bonus cost or no arc.
+    profile = compat.profile[row_cand]
+    views, row_view = np.unique(row_pattern * (compat.attributes_ok.shape[0] or 1) + profile,
+                                return_inverse=True)
+    view_pattern = views // (compat.attributes_ok.shape[0] or 1)
+    view_profile = views % (compat.attributes_ok.shape[0] or 1)
+    sig_of_view, step_view_group, step_view_cost = _view_signatures(
+        compiled, view_pattern, view_profile, group_starts, group_class, class_rep)
+
+    hub_keys, entry_hub = np.unique(
+        np.column_stack([row_pattern, row_rank, sig_of_view[row_view.reshape(-1)]]), axis=0,
+        return_inverse=True)
+    entry_hub = entry_hub.reshape(-1)
+    # A hub's steps are those of any view with its signature: take the first such view.
+    first_view = np.full(len(hub_keys), -1, dtype=np.int64)
+    first_view[entry_hub[::-1]] = row_view.reshape(-1)[::-1]
+    counts = np.diff(step_view_group.starts)[first_view]
+    step_hub = np.repeat(np.arange(len(hub_keys)), counts)
+    take = np.repeat(step_view_group.starts[first_view], counts) + (
+        np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+    return _Routes(
+        hubs=len(hub_keys), groups=len(group_keys),
+        entry_cand=row_cand, entry_hub=entry_hub, entry_cost=_rank_cost(compiled, row_rank),
+        step_hub=step_hub, step_group=step_view_group.values[take],
+        step_cost=step_view_cost[take],
+        exit_group=exit_group.reshape(-1), exit_post=members[live],
+    )
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class _Ragged:
+    starts: IntArray
+    values: IntArray
+
+
+def _view_signatures(compiled: Compiled, view_pattern: IntArray, view_profile: IntArray,
+                     group_starts: IntArray, group_class: IntArray,
+                     class_rep: IntArray) -> tuple[IntArray, _Ragged, IntArray]:
+    """For each view (pattern, profile): the groups of the pattern it may enter and the bonus
+    cost of each, and a signature id equal for views of one pattern that see the same."""
+    compat = compiled.compat
+    lo, hi = group_starts[view_pattern], group_starts[view_pattern + 1]
+    sizes = hi - lo
+    owner = np.repeat(np.arange(len(view_pattern)), sizes)
+    group = np.repeat(lo, sizes) + (np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes,
+                                                                       sizes))
+    rep_post = class_rep[group_class[group]]
+    profile = view_profile[owner]
+    ok = (compat.attributes_ok & compat.pairings_ok)[profile, compat.post_class[rep_post]]
+    # A representative candidate of each profile gives the bonuses (same attributes).
+    rep_cand = np.zeros(compat.attributes_ok.shape[0], dtype=np.int64)
+    rep_cand[compat.profile[::-1]] = np.arange(compiled.n)[::-1]
+    bonus = compiled.costs(rep_cand[profile], rep_post, np.ones(len(profile), dtype=np.int64))
+    if compiled.problem.objective.continuity_bonus:  # paid on direct arcs instead
+        bonus += compiled.problem.objective.continuity_bonus * compiled._continues(
+            rep_cand[profile], rep_post)
+    value = np.where(ok, bonus, _NO_ARC)
+    # Signature: views of one pattern with equal value rows share an id (exact comparison).
+    signature = np.zeros(len(view_pattern), dtype=np.int64)
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    by_pattern = np.argsort(view_pattern, kind="stable")
+    bounds = np.searchsorted(view_pattern[by_pattern], np.unique(view_pattern), side="left")
+    bounds = np.append(bounds, len(by_pattern))
+    next_id = 0
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        views = by_pattern[a:b]
+        width = int(sizes[views[0]])
+        rows = np.stack([value[offsets[v]:offsets[v] + width] for v in views]) if width \
+            else np.zeros((len(views), 0), dtype=np.int64)
+        _, ids = np.unique(rows, axis=0, return_inverse=True)
+        signature[views] = next_id + ids.reshape(-1)
+        next_id += int(ids.max()) + 1 if len(ids) else 0
+    enter = ok
+    kept_owner = owner[enter]
+    starts = np.searchsorted(kept_owner, np.arange(len(view_pattern) + 1))
+    return signature, _Ragged(starts, group[enter]), value[enter]
+
+
+def _routed_candidates(compiled: Compiled) -> BoolArray:
+    """Candidates who can share routes without changing any cost or option: eligible,
+    unlocked, with no forbidden pair, and (if they accept adjustment) no wish whose rank
+    costs more than adjustment."""
+    objective = compiled.problem.objective
+    wishes = compiled.wishes
     too_dear = np.zeros(compiled.n, dtype=np.bool_)
-    too_dear[rc[rank_cost > objective.adjustment_cost]] = True
+    too_dear[wishes.cand[_rank_cost(compiled, wishes.rank) > objective.adjustment_cost]] = True
     has_forbidden = np.zeros(compiled.n, dtype=np.bool_)
     has_forbidden[compiled.forbidden_keys // max(compiled.m, 1)] = True
-    hubbed: BoolArray = (compiled.adjusts & compiled.compat.candidate_ok
-                         & (compiled.lock_post < 0) & ~too_dear & ~has_forbidden)
-    return hubbed
+    routed: BoolArray = (compiled.compat.candidate_ok & (compiled.lock_post < 0)
+                         & ~has_forbidden & ~(too_dear & compiled.adjusts))
+    return routed
 
 
-def _direct_pairs(compiled: Compiled, hubbed: BoolArray) -> tuple[IntArray, IntArray]:
-    """Pairs that get their own arc: ranked eligible pairs, locks, every option of adjusters
-    outside hubs, and continuity pairs of hub members (the hub route does not pay it)."""
-    rc, rp, _ = compiled.ranked
+def _direct_pairs(compiled: Compiled, routed: BoolArray) -> tuple[IntArray, IntArray]:
+    """Pairs that get their own arc: locks, every option of candidates not routed, and the
+    continuity pairs of routed candidates (routes do not pay that bonus)."""
     unlocked = compiled.lock_post < 0
-    keep = unlocked[rc] & compiled.compat.allowed(rc, rp)
-    keep &= ~np.isin(compiled.pair_keys(rc, rp), compiled.forbidden_keys)
-    cands = [rc[keep]]
-    posts = [rp[keep]]
     lock_c = np.flatnonzero(~unlocked)
-    cands.append(lock_c)
-    posts.append(compiled.lock_post[lock_c])
-    loners = np.flatnonzero(compiled.adjusts & compiled.compat.candidate_ok & unlocked & ~hubbed)
+    cands = [lock_c]
+    posts = [compiled.lock_post[lock_c]]
+    loners = np.flatnonzero(compiled.compat.candidate_ok & unlocked & ~routed)
     if len(loners):
+        wishes = compiled.wishes
+        owner, rows = wishes.rows_of(loners)
+        pattern = wishes.pattern[rows]
+        sizes = np.diff(wishes.starts)[pattern]
+        c = np.repeat(loners[owner], sizes)
+        offsets = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        p = wishes.members[np.repeat(wishes.starts[pattern], sizes) + offsets]
+        cands.append(c)
+        posts.append(p)
+        adjusting = loners[compiled.adjusts[loners]]
         compat = compiled.compat
-        ok = (compat.attributes_ok & compat.pairings_ok)[compat.profile[loners]]
-        li, lp = np.nonzero(ok[:, compat.post_class])
-        c, p = loners[li], lp.astype(np.int64)
-        fine = ~np.isin(compiled.pair_keys(c, p), compiled.forbidden_keys)
-        cands.append(c[fine])
-        posts.append(p[fine])
+        ok = (compat.attributes_ok & compat.pairings_ok)[compat.profile[adjusting]]
+        ai, ap = np.nonzero(ok[:, compat.post_class])
+        cands.append(adjusting[ai])
+        posts.append(ap.astype(np.int64))
     if compiled.problem.objective.continuity_bonus:
-        c, p = _continuity_pairs(compiled, hubbed)
+        c, p = _continuity_pairs(compiled, routed)
         cands.append(c)
         posts.append(p)
     cand, post = np.concatenate(cands), np.concatenate(posts)
     _, first = np.unique(compiled.pair_keys(cand, post), return_index=True)
-    return cand[first], post[first]
+    cand, post = cand[first], post[first]
+    locked = compiled.lock_post[cand] == post
+    fine = compiled.compat.allowed(cand, post) & ~np.isin(compiled.pair_keys(cand, post),
+                                                          compiled.forbidden_keys)
+    fine &= (compiled.rank_of(cand, post) > 0) | compiled.adjusts[cand]
+    return cand[fine | locked], post[fine | locked]
 
 
-def _continuity_pairs(compiled: Compiled, hubbed: BoolArray) -> tuple[IntArray, IntArray]:
-    members = np.flatnonzero(hubbed)
+def _continuity_pairs(compiled: Compiled, routed: BoolArray) -> tuple[IntArray, IntArray]:
+    members = np.flatnonzero(routed)
     by_univ: dict[str, list[int]] = {}
     for p, post in enumerate(compiled.problem.posts):
         if post.continuity_university is not None:
