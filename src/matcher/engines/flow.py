@@ -403,36 +403,68 @@ def _view_signatures(compiled: Compiled, view_pattern: IntArray, view_profile: I
     owner = np.repeat(np.arange(len(view_pattern)), sizes)
     group = np.repeat(lo, sizes) + (np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes,
                                                                        sizes))
-    rep_post = class_rep[group_class[group]]
     profile = view_profile[owner]
-    ok = (compat.attributes_ok & compat.pairings_ok)[profile, compat.post_class[rep_post]]
-    # A representative candidate of each profile gives the bonuses (same attributes).
-    rep_cand = np.zeros(compat.attributes_ok.shape[0], dtype=np.int64)
-    rep_cand[compat.profile[::-1]] = np.arange(compiled.n)[::-1]
-    bonus = compiled.costs(rep_cand[profile], rep_post, np.ones(len(profile), dtype=np.int64))
-    if compiled.problem.objective.continuity_bonus:  # paid on direct arcs instead
-        bonus += compiled.problem.objective.continuity_bonus * compiled._continues(
-            rep_cand[profile], rep_post)
-    value = np.where(ok, bonus, _NO_ARC)
-    # Signature: views of one pattern with equal value rows share an id (exact comparison).
-    signature = np.zeros(len(view_pattern), dtype=np.int64)
-    offsets = np.concatenate(([0], np.cumsum(sizes)))
-    by_pattern = np.argsort(view_pattern, kind="stable")
-    bounds = np.searchsorted(view_pattern[by_pattern], np.unique(view_pattern), side="left")
-    bounds = np.append(bounds, len(by_pattern))
-    next_id = 0
-    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        views = by_pattern[a:b]
-        width = int(sizes[views[0]])
-        rows = np.stack([value[offsets[v]:offsets[v] + width] for v in views]) if width \
-            else np.zeros((len(views), 0), dtype=np.int64)
-        _, ids = np.unique(rows, axis=0, return_inverse=True)
-        signature[views] = next_id + ids.reshape(-1)
-        next_id += int(ids.max()) + 1 if len(ids) else 0
+    klass = group_class[group]
+    ok = (compat.attributes_ok & compat.pairings_ok)[profile, compat.post_class[class_rep[klass]]]
+    bonus_of, bonus_row = _bonus_table(compiled, class_rep)
+    value = np.where(ok, bonus_of[bonus_row[profile], klass], _NO_ARC)
+    signature = _equal_rows(view_pattern, sizes, value)
     enter = ok
     kept_owner = owner[enter]
     starts = np.searchsorted(kept_owner, np.arange(len(view_pattern) + 1))
     return signature, _Ragged(starts, group[enter]), value[enter]
+
+
+def _equal_rows(block: IntArray, sizes: IntArray, values: IntArray) -> IntArray:
+    """An id per row (rows laid end to end in ``values``, ``sizes`` long) that is equal
+    exactly when two rows of the same ``block`` hold equal values.
+
+    Rows are grouped by a 64-bit hash, then every row is compared entry by entry with its
+    group's first row; a block where any hash grouping was wrong is regrouped by sorting.
+    """
+    n_rows = len(sizes)
+    owner = np.repeat(np.arange(n_rows), sizes)
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    position = np.arange(len(values)) - offsets[owner]
+    # Odd weights make each term a bijection of its value; the extreme sentinel is mapped
+    # to an ordinary-looking number first so that its top bit alone does not carry it.
+    weights = np.random.default_rng(0).integers(1, 2**63, size=int(sizes.max(initial=0)) + 1,
+                                                dtype=np.uint64) | np.uint64(1)
+    spread = np.where(values == _NO_ARC, np.int64(0x1E3779B97F4A7C15), values)
+    mixed = spread.astype(np.uint64) * weights[position]
+    row_hash = np.zeros(n_rows, dtype=np.uint64)
+    np.add.at(row_hash, owner, mixed)
+    _, first, group = np.unique(np.column_stack([block, sizes, row_hash.view(np.int64)]),
+                                axis=0, return_index=True, return_inverse=True)
+    ids = first[group.reshape(-1)]
+    wrong = values != values[offsets[ids[owner]] + position]
+    for bad in np.unique(block[owner[wrong]]).tolist():
+        rows = np.flatnonzero(block == bad)
+        width = int(sizes[rows[0]])
+        table = values[offsets[rows[0]]:offsets[rows[0]] + width * len(rows)].reshape(-1, width)
+        _, first_in, regroup = np.unique(table, axis=0, return_index=True,
+                                         return_inverse=True)
+        ids[rows] = rows[first_in[regroup.reshape(-1)]]
+    return ids
+
+
+def _bonus_table(compiled: Compiled, class_rep: IntArray) -> tuple[IntArray, IntArray]:
+    """Bonus part of the cost (−home −fit) for every (home, major) × cost class, and the row
+    of that table each eligibility profile uses. Continuity is left out: routed candidates
+    get it on direct arcs."""
+    compat = compiled.compat
+    columns = compiled.candidates.columns
+    rep_cand = np.zeros(compat.attributes_ok.shape[0], dtype=np.int64)
+    rep_cand[compat.profile[::-1]] = np.arange(compiled.n)[::-1]
+    key = columns["home_province"][rep_cand] * (len(compiled.candidates.interner.codes) + 1) \
+        + columns["major_category"][rep_cand]
+    _, first, row = np.unique(key, return_index=True, return_inverse=True)
+    cand = np.repeat(rep_cand[first], len(class_rep))
+    post = np.tile(class_rep, len(first))
+    table = compiled.costs(cand, post, np.ones(len(cand), dtype=np.int64))
+    if compiled.problem.objective.continuity_bonus:
+        table += compiled.problem.objective.continuity_bonus * compiled._continues(cand, post)
+    return table.reshape(len(first), len(class_rep)), row.reshape(-1)
 
 
 def _routed_candidates(compiled: Compiled) -> BoolArray:
