@@ -153,8 +153,9 @@ def explain_candidate(problem: Problem, solution: Solution, candidate: str, *,
         result.quota_prices = _prices(problem, solution, prober)
     result.solves = prober.used
     if prober.used >= prober.budget and (check or prices):
-        result.notes.append(f"the re-solve budget ({prober.budget}) ran out; claims without "
-                            "a `forced` result were not checked")
+        result.notes.append(f"the re-solve budget ({prober.budget}) ran out: claims without "
+                            "a check, and further remedies or prices, were not tried "
+                            "(raise --budget)")
     return result
 
 
