@@ -296,10 +296,10 @@ _ADJUSTED = 0  # the rank of the route every 服从调剂 candidate may take to 
 class _Routes:
     """Shared paths candidate → hub → post group → post, the aggregated part of the network.
 
-    A *route* is a wish (its pattern and rank) or adjustment (rank 0, every post). Candidates
-    taking the same route with the same view of its posts (which post groups they may enter
-    and at what bonus) share a *hub*; a route's posts are split into *groups* of one cost
-    class each. A province-level wish of 10,000 candidates thus costs hubs × groups arcs,
+    A *route* is a wish pattern or adjustment (every post). Candidates taking the same route
+    with the same view of its posts (which post groups they may enter and at what bonus)
+    share a *hub*, whatever the rank they gave it (the rank is paid on the entry arc); a
+    route's posts are split into *groups* of one cost class each. A province-level wish of 10,000 candidates thus costs hubs × groups arcs,
     not 10,000 × the province's posts.
 
     Exact because every route to a post costs at least the pair's true cost (a later wish
@@ -363,8 +363,9 @@ def _routes(compiled: Compiled, routed: BoolArray) -> _Routes:
     sig_of_view, step_view_group, step_view_cost = _view_signatures(
         compiled, view_pattern, view_profile, group_starts, group_class, class_rep)
 
+    # The rank is paid on the entry arc, so candidates of any rank share a hub.
     hub_keys, entry_hub = np.unique(
-        np.column_stack([row_pattern, row_rank, sig_of_view[row_view.reshape(-1)]]), axis=0,
+        np.column_stack([row_pattern, sig_of_view[row_view.reshape(-1)]]), axis=0,
         return_inverse=True)
     entry_hub = entry_hub.reshape(-1)
     # A hub's steps are those of any view with its signature: take the first such view.
