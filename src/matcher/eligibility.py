@@ -203,6 +203,18 @@ class WishTable:
         rank[best < big] = best[best < big]
         return rank
 
+    def posts_of(self, c: int) -> IntArray:
+        """The posts candidate ``c`` wished for, each once, best rank first."""
+        lo, hi = np.searchsorted(self.cand, [c, c + 1])
+        chunks = [self.members[self.starts[w]:self.starts[w + 1]]
+                  for w in self.pattern[lo:hi].tolist()]
+        if not chunks:
+            return np.zeros(0, dtype=np.int64)
+        posts = np.concatenate(chunks)
+        _, first = np.unique(posts, return_index=True)
+        result: IntArray = posts[np.sort(first)]
+        return result
+
     def expand(self) -> tuple[IntArray, IntArray, IntArray]:
         """Every (candidate, post, rank) some wish gives, keeping the first matching wish;
         sorted by candidate then post."""

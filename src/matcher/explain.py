@@ -33,9 +33,7 @@ def candidate_options(compiled: Compiled, c: int,
     ``cache`` keeps the posts open to adjustment per eligibility profile, which many
     candidates share.
     """
-    rc, rp, _ = compiled.ranked
-    lo, hi = np.searchsorted(rc, [c, c + 1])
-    ranked = rp[lo:hi]
+    ranked = compiled.wishes.posts_of(c)
     posts = ranked
     if compiled.adjusts[c]:
         compat = compiled.compat
@@ -83,46 +81,61 @@ def unassigned_reasons(compiled: Compiled, assignment: IntArray) -> dict[int, li
 
 
 def _option_counts(compiled: Compiled, filled: IntArray) -> tuple[IntArray, ...]:
-    """Per candidate: wished posts they may hold that are full / have a free seat, and the
-    same for posts open to them by adjustment only (forbidden pairs are not subtracted, so a
-    candidate with forbidden pairs may be sent down the exact path)."""
-    compat, n = compiled.compat, compiled.n
-    free = filled < compiled.capacity
-    rc, rp, _ = compiled.ranked
-    ok = compat.allowed(rc, rp)
-    ranked_open = np.bincount(rc[ok & free[rp]], minlength=n)
-    ranked_full = np.bincount(rc[ok & ~free[rp]], minlength=n)
-    open_by_class = np.bincount(compat.post_class, weights=free, minlength=len(
-        compat.attributes_ok[0]) if compat.attributes_ok.size else 0)
-    all_by_class = np.bincount(compat.post_class, minlength=len(open_by_class))
-    fits = (compat.attributes_ok & compat.pairings_ok).astype(np.float64)
+    """Per candidate: how many of the posts their wishes match (and they may hold) are full
+    or have a free seat, summed over wishes (a post two wishes match counts twice), and the
+    same for the posts open to them by adjustment. Counted per (pattern, eligibility class)
+    without expanding wishes into pairs; forbidden pairs are not subtracted, so a candidate
+    with forbidden pairs is sent down the exact path."""
+    compat, wishes, n = compiled.compat, compiled.wishes, compiled.n
+    free = (filled < compiled.capacity).astype(np.int64)
+    n_classes = compat.attributes_ok.shape[1] if compat.attributes_ok.ndim == 2 else 0
+    fits = compat.attributes_ok & compat.pairings_ok
+    n_patterns = len(wishes.starts) - 1
+    owner = np.repeat(np.arange(n_patterns), np.diff(wishes.starts))
+    klass = compat.post_class[wishes.members]
+    open_by = np.zeros((n_patterns, n_classes), dtype=np.int64)
+    all_by = np.zeros((n_patterns, n_classes), dtype=np.int64)
+    np.add.at(open_by, (owner, klass), free[wishes.members])
+    np.add.at(all_by, (owner, klass), 1)
+    row_profile = compat.profile[wishes.cand]
+    row_open = np.zeros(len(wishes.cand), dtype=np.int64)
+    row_all = np.zeros(len(wishes.cand), dtype=np.int64)
+    chunk = 20_000
+    for start in range(0, len(wishes.cand), chunk):
+        rows = slice(start, start + chunk)
+        ok = fits[row_profile[rows]]
+        row_open[rows] = (open_by[wishes.pattern[rows]] * ok).sum(axis=1)
+        row_all[rows] = (all_by[wishes.pattern[rows]] * ok).sum(axis=1)
+    ranked_open = np.bincount(wishes.cand, weights=row_open, minlength=n).astype(np.int64)
+    ranked_full = np.bincount(wishes.cand, weights=row_all - row_open,
+                              minlength=n).astype(np.int64)
+    open_by_class = np.bincount(compat.post_class, weights=free, minlength=n_classes)
+    all_by_class = np.bincount(compat.post_class, minlength=n_classes)
+    fits_f = fits.astype(np.float64)
     adjusting = compiled.adjusts & compat.candidate_ok
-    profile_open = (fits @ open_by_class)[compat.profile]
-    profile_all = (fits @ all_by_class)[compat.profile]
-    # Adjustment options exclude the wished posts counted above.
-    adjust_open = np.where(adjusting, profile_open - ranked_open, 0)
-    adjust_full = np.where(adjusting, profile_all - profile_open - ranked_full, 0)
+    profile_open = (fits_f @ open_by_class)[compat.profile]
+    profile_all = (fits_f @ all_by_class)[compat.profile]
+    adjust_open = np.where(adjusting, profile_open, 0)
+    adjust_full = np.where(adjusting, profile_all - profile_open, 0)
     has_forbidden = np.zeros(n, dtype=np.bool_)
     has_forbidden[compiled.forbidden_keys // max(compiled.m, 1)] = True
-    adjust_open[has_forbidden] = np.maximum(adjust_open[has_forbidden], 1)  # exact path
+    ranked_open[has_forbidden] = np.maximum(ranked_open[has_forbidden], 1)  # exact path
     return (ranked_full, ranked_open, np.rint(adjust_full).astype(np.int64),
             np.rint(adjust_open).astype(np.int64))
 
 
 def _all_taken(compiled: Compiled, c: int, wished: int, adjusted: int) -> Reason:
-    rc, rp, rr = compiled.ranked
-    lo, hi = np.searchsorted(rc, [c, c + 1])
-    order = np.argsort(rr[lo:hi], kind="stable")
-    posts = rp[lo:hi][order]
-    posts = posts[compiled.compat.allowed(np.full(len(posts), c), posts)]
-    names = [compiled.problem.posts[p].id for p in posts[:_LISTED].tolist()]
+    """Every post the candidate may hold is full: say which wishes that covers."""
+    wishes = compiled.wishes
+    lo, hi = np.searchsorted(wishes.cand, [c, c + 1])
+    ranks = wishes.rank[lo:hi].tolist()
     parts = []
     if wished:
-        parts.append(f"all {wished} wished posts the candidate may hold are full "
-                     f"({_ids(names, wished)})")
+        which = ", ".join(str(r) for r in ranks[:8]) + (" …" if len(ranks) > 8 else "")
+        parts.append(f"every post matching wishes {which} that the candidate may hold is "
+                     f"full")
     if adjusted:
-        parts.append(f"all {adjusted} other posts open to them by adjustment (服从调剂) "
-                     f"are full")
+        parts.append(f"all {adjusted} posts open to them by adjustment (服从调剂) are full")
     return Reason(code="wishes_taken", detail="; ".join(parts))
 
 
@@ -183,8 +196,7 @@ def _why_no_post(compiled: Compiled, c: int) -> str:
     """What removed every post from this candidate's options, counted by rule."""
     problem = compiled.problem
     cand = problem.candidates[c]
-    rc, rp, _ = compiled.ranked
-    wished = rp[rc == c]
+    wished = compiled.wishes.posts_of(c)
     if not cand.wishes and not cand.accept_adjustment:
         return "no wishes and does not accept adjustment (服从调剂)"
     if len(wished) == 0 and not cand.accept_adjustment:
