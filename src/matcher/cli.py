@@ -17,7 +17,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from matcher.errors import InvalidProblemError, MatcherError
+from matcher.errors import EngineCapabilityError, InvalidProblemError, MatcherError
 
 app = typer.Typer(
     name="matcher",
@@ -120,6 +120,9 @@ def solve(
             write_solution_xlsx(loaded, solution, output)
         else:
             _write_atomically(output, text + "\n")
+    except EngineCapabilityError as error:
+        typer.echo(f"cannot solve: {error}", err=True)
+        raise typer.Exit(EXIT_INTERNAL) from None
     except MatcherError as error:
         _fail_internal(error)
     except OSError as error:

@@ -19,6 +19,7 @@ from matcher.compile import Compiled
 from matcher.engines.base import EngineResult, TierValue
 from matcher.engines.conflicts import find_conflict
 from matcher.engines.cpsat_model import SatModel, build_model
+from matcher.errors import EngineCapabilityError
 from matcher.options import Progress, SolveOptions
 from matcher.solution import Status
 
@@ -62,9 +63,28 @@ def choose_workers(options: SolveOptions, edge_count: int) -> int:
     return 1 if edge_count < 20_000 else min(8, os.cpu_count() or 1)
 
 
+MAX_PAIRS = 3_000_000  # beyond this the model alone takes gigabytes and minutes to build
+
+
+def estimated_pairs(compiled: Compiled) -> int:
+    """An upper estimate of the pair variables, without materialising them."""
+    wishes, compat = compiled.wishes, compiled.compat
+    ranked = int(np.diff(wishes.starts)[wishes.pattern].sum())
+    adjusting = compiled.adjusts & compat.candidate_ok
+    per_profile = (compat.attributes_ok & compat.pairings_ok).astype(np.int64) @ np.bincount(
+        compat.post_class, minlength=compat.attributes_ok.shape[1])
+    return ranked + int(per_profile[compat.profile[adjusting]].sum())
+
+
 def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     started = time.monotonic()
     deadline = None if options.time_limit is None else started + options.time_limit
+    pairs = estimated_pairs(compiled)
+    if pairs > MAX_PAIRS:
+        raise EngineCapabilityError(NAME, [
+            f"{pairs:,} candidate-post pairs (the limit is {MAX_PAIRS:,}); at this size only "
+            "problems the network engine expresses are solved (no couples, no score-first "
+            "priority, no quota restricting both candidates and posts)"])
     sat = build_model(compiled)
     workers = choose_workers(options, len(sat.x))
     order: list[str] = list(compiled.problem.objective.order)

@@ -299,8 +299,8 @@ class _Routes:
     A *route* is a wish pattern or adjustment (every post). Candidates taking the same route
     with the same view of its posts (which post groups they may enter and at what bonus)
     share a *hub*, whatever the rank they gave it (the rank is paid on the entry arc); a
-    route's posts are split into *groups* of one cost class each. A province-level wish of 10,000 candidates thus costs hubs × groups arcs,
-    not 10,000 × the province's posts.
+    route's posts are split into *groups* of one cost class each. A province-level wish of
+    10,000 candidates thus costs hubs × groups arcs, not 10,000 × the province's posts.
 
     Exact because every route to a post costs at least the pair's true cost (a later wish
     matching a post again, or adjustment to a wished post, is never cheaper than the first
