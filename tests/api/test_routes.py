@@ -58,6 +58,17 @@ def test_a_validator_crash_still_gets_422_with_paths(client: TestClient) -> None
     assert "forbidden[0].candidate" in [e["path"] for e in response.json()["errors"]]
 
 
+def test_numbers_the_solver_cannot_hold_get_422(client: TestClient) -> None:
+    # The validator accepts any integer; the solver overflowed (found by fuzzing).
+    problem = {"objective": {"continuity_bonus": 10**34}}
+    response = client.post("/v1/solve", json=problem)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == "invalid_problem"
+    job_id = client.post("/v1/jobs", json=problem).json()["id"]
+    failed = wait_for(client, job_id, {"failed"})
+    assert failed["error"]["code"] == "invalid_problem"
+
+
 @pytest.mark.parametrize("body", [b"{bad json", b"", b"[1, 2]", "{\"name\": \"\xff\"}".encode(
     "latin-1")])
 def test_malformed_bodies_get_422_not_500(client: TestClient, body: bytes) -> None:

@@ -65,6 +65,10 @@ def _solve_json(problem_json: str, time_limit: float | None, seed: int, threads:
         return solve(problem, options).model_dump_json()
     except MatcherError as error:
         raise WorkerError("solver_error", f"{type(error).__name__}: {error}") from None
+    except OverflowError:
+        # The contract sets no bound on integers, but the solver needs them in 64 bits.
+        raise WorkerError("invalid_problem", "a number in the problem is too large for the "
+                          "solver (integers must fit in 64 bits)") from None
     except MemoryError:
         raise WorkerError("solver_error", "the solver ran out of memory") from None
     except Exception as error:

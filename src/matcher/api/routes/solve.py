@@ -35,6 +35,7 @@ async def solve(problem: ProblemDep, runner: RunnerDep, settings: SettingsDep,
         raise ApiError.one(429, "busy", "too many solves are running or waiting; retry, or "
                            "submit a job to /v1/jobs", headers={"Retry-After": "1"}) from None
     except WorkerError as error:
-        raise ApiError.one(500, error.code, error.message) from None
+        status = 422 if error.code == "invalid_problem" else 500
+        raise ApiError.one(status, error.code, error.message) from None
     # Already JSON from the solver process: returned as is instead of re-validated.
     return Response(text, media_type="application/json")
