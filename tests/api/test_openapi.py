@@ -65,6 +65,6 @@ def _stop_fuzzed_app() -> Iterator[None]:
 @settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                  ])
-def test_fuzzing_finds_no_server_error(case: schemathesis.Case) -> None:
+def test_fuzzing_finds_no_server_error(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate(checks=[not_a_server_error, status_code_conformance,
                                    content_type_conformance, response_schema_conformance])
