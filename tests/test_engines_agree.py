@@ -55,3 +55,19 @@ def test_auto_picks_flow_exactly_when_a_network_expresses_the_problem(problem: P
     solution = solve(problem, SolveOptions())
     expressible = not network_obstacles(compile_problem(problem))
     assert solution.solver.engine == ("flow" if expressible else "cpsat")
+
+
+@settings(max_examples=30)
+@given(network_problems(max_candidates=20, max_posts=8))
+def test_flow_builds_the_same_network_in_small_chunks(problem: Problem) -> None:
+    import matcher.engines.flow as flow
+
+    whole = solve(problem, SolveOptions(engine="flow"))
+    saved = flow._CHUNK_ENTRIES
+    flow._CHUNK_ENTRIES = 3  # every pattern in a chunk of its own
+    try:
+        chunked = solve(problem, SolveOptions(engine="flow"))
+    finally:
+        flow._CHUNK_ENTRIES = saved
+    assert chunked.status == whole.status
+    assert _tiers(problem, chunked) == _tiers(problem, whole)

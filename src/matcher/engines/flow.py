@@ -368,9 +368,8 @@ def _routes(compiled: Compiled, routed: BoolArray) -> _Routes:
         np.column_stack([row_pattern, sig_of_view[row_view.reshape(-1)]]), axis=0,
         return_inverse=True)
     entry_hub = entry_hub.reshape(-1)
-    # A hub's steps are those of any view with its signature: take the first such view.
-    first_view = np.full(len(hub_keys), -1, dtype=np.int64)
-    first_view[entry_hub[::-1]] = row_view.reshape(-1)[::-1]
+    # A hub's steps are those of the view its signature names (the first that sees alike).
+    first_view = hub_keys[:, 1]
     counts = np.diff(step_view_group.starts)[first_view]
     step_hub = np.repeat(np.arange(len(hub_keys)), counts)
     take = np.repeat(step_view_group.starts[first_view], counts) + (
@@ -393,27 +392,59 @@ class _Ragged:
     values: IntArray
 
 
+_CHUNK_ENTRIES = 2_000_000  # bounds the temporary (view × group) arrays: memory, not speed
+
+
 def _view_signatures(compiled: Compiled, view_pattern: IntArray, view_profile: IntArray,
                      group_starts: IntArray, group_class: IntArray,
                      class_rep: IntArray) -> tuple[IntArray, _Ragged, IntArray]:
-    """For each view (pattern, profile): the groups of the pattern it may enter and the bonus
-    cost of each, and a signature id equal for views of one pattern that see the same."""
+    """For each view (pattern, profile): a signature, the index of the first view of the same
+    pattern that sees the same (which post groups it may enter, at what bonus); and, for
+    those first views only, the groups they enter and the bonus cost of each.
+
+    Views come sorted by pattern and are processed in chunks of whole patterns, so the
+    temporaries stay small at national scale.
+    """
     compat = compiled.compat
-    lo, hi = group_starts[view_pattern], group_starts[view_pattern + 1]
-    sizes = hi - lo
-    owner = np.repeat(np.arange(len(view_pattern)), sizes)
-    group = np.repeat(lo, sizes) + (np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes,
-                                                                       sizes))
-    profile = view_profile[owner]
-    klass = group_class[group]
-    ok = (compat.attributes_ok & compat.pairings_ok)[profile, compat.post_class[class_rep[klass]]]
+    fits = compat.attributes_ok & compat.pairings_ok
     bonus_of, bonus_row = _bonus_table(compiled, class_rep)
-    value = np.where(ok, bonus_of[bonus_row[profile], klass], _NO_ARC)
-    signature = _equal_rows(view_pattern, sizes, value)
-    enter = ok
-    kept_owner = owner[enter]
-    starts = np.searchsorted(kept_owner, np.arange(len(view_pattern) + 1))
-    return signature, _Ragged(starts, group[enter]), value[enter]
+    lo_all = group_starts[view_pattern]
+    sizes_all = group_starts[view_pattern + 1] - lo_all
+    signature = np.arange(len(view_pattern), dtype=np.int64)
+    kept: list[tuple[IntArray, IntArray, IntArray]] = []
+    for a, b in _chunks(view_pattern, sizes_all, _CHUNK_ENTRIES):
+        lo, sizes = lo_all[a:b], sizes_all[a:b]
+        owner = np.repeat(np.arange(b - a), sizes)
+        group = np.repeat(lo, sizes) + (
+            np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes))
+        profile = view_profile[a:b][owner]
+        klass = group_class[group]
+        ok = fits[profile, compat.post_class[class_rep[klass]]]
+        value = np.where(ok, bonus_of[bonus_row[profile], klass], _NO_ARC)
+        signature[a:b] = a + _equal_rows(view_pattern[a:b], sizes, value)
+        first = (signature[a:b] == np.arange(a, b))[owner] & ok
+        kept.append((owner[first] + a, group[first], value[first]))
+    views = np.concatenate([k[0] for k in kept]) if kept else _EMPTY
+    starts = np.searchsorted(views, np.arange(len(view_pattern) + 1))
+    groups = np.concatenate([k[1] for k in kept]) if kept else _EMPTY
+    values = np.concatenate([k[2] for k in kept]) if kept else _EMPTY
+    return signature, _Ragged(starts, groups), values
+
+
+def _chunks(block: IntArray, sizes: IntArray, budget: int) -> list[tuple[int, int]]:
+    """Ranges of rows, cut only where ``block`` changes, of about ``budget`` entries each."""
+    if len(block) == 0:
+        return []
+    cuts = np.flatnonzero(np.diff(block, prepend=-1))  # first row of each block
+    ends = np.cumsum(sizes)
+    ranges = []
+    start = 0
+    for cut in [*cuts.tolist()[1:], len(block)]:
+        before = int(ends[start - 1]) if start else 0
+        if int(ends[cut - 1]) - before >= budget or cut == len(block):
+            ranges.append((start, cut))
+            start = cut
+    return [r for r in ranges if r[0] < r[1]]
 
 
 def _equal_rows(block: IntArray, sizes: IntArray, values: IntArray) -> IntArray:
