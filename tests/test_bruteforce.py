@@ -33,6 +33,30 @@ def problem(cands: list[dict[str, Any]], posts: list[dict[str, Any]], **rest: An
     return parse_problem({"candidates": cands, "posts": posts, **rest})
 
 
+def checked_optimum(p: Problem) -> dict[str, Any] | None:
+    """The reference optimum, after checking that every engine able to solve ``p`` reaches
+    the same one (hand-made cases test the engines as much as the reference)."""
+    from matcher import SolveOptions, solve
+    from matcher.compile import compile_problem
+    from matcher.engines.network import network_obstacles
+    from matcher.verify import verify
+
+    expected = brute_force_optimum(p)
+    engines = ["cpsat"] + ([] if network_obstacles(compile_problem(p)) else ["flow"])
+    for engine in engines:
+        solution = solve(p, SolveOptions(engine=engine))
+        if expected is None:
+            assert solution.status == "infeasible" and solution.conflict, engine
+            continue
+        assert solution.status == "optimal", engine
+        got = solution.objective
+        assert (got.coverage, got.preferences) == (expected["coverage"],
+                                                   expected["preferences"]), engine
+        assert got.quotas is not None and abs(got.quotas - float(expected["quotas"])) < 1e-9
+        assert verify(p, solution) == [], engine
+    return expected
+
+
 def optimum(cov: int, quotas: Fraction | int, prefs: int) -> dict[str, Any]:
     return {"coverage": cov, "quotas": Fraction(quotas), "preferences": prefs}
 
@@ -41,14 +65,14 @@ def test_capacity_limits_seats() -> None:
     # Three want P1 (2 seats), nobody accepts adjustment: two placed at rank 1.
     p = problem([cand("A", "P1"), cand("B", "P1"), cand("C", "P1")],
                 [post("P1", capacity=2, weight=3)])
-    assert brute_force_optimum(p) == optimum(6, 0, 0)
+    assert checked_optimum(p) == optimum(6, 0, 0)
 
 
 def test_capacity_zero_and_weight_prefer_heavier_post() -> None:
     # A likes P1 best, but P2 weighs more: coverage comes first, so A takes P2 at rank 2.
     p = problem([cand("A", "P1", "P2", "P3")],
                 [post("P1"), post("P2", weight=3), post("P3", capacity=0, weight=5)])
-    assert brute_force_optimum(p) == optimum(3, 0, 1)
+    assert checked_optimum(p) == optimum(3, 0, 1)
 
 
 def test_eligibility_clauses() -> None:
@@ -77,21 +101,21 @@ def test_eligibility_clauses() -> None:
         ],
         forbidden=[{"candidate": "Forbidden", "post": "P1"}],
     )
-    assert brute_force_optimum(p) == optimum(1, 0, 0)
+    assert checked_optimum(p) == optimum(1, 0, 0)
 
 
 def test_adjustment_only_when_accepted() -> None:
     p = problem([cand("A", "P9", accept_adjustment=True), cand("B", "P9")],
                 [post("P1", capacity=2), post("P9", capacity=0)],
                 objective={"adjustment_cost": 7})
-    assert brute_force_optimum(p) == optimum(1, 0, 7)
+    assert checked_optimum(p) == optimum(1, 0, 7)
 
 
 def test_wish_patterns_first_match_ranks() -> None:
     # Wish 1 names Lhasa (no post there), wish 2 the programme, wish 3 P1 by id: rank 2.
     p = problem([cand("A", {"prefecture": "Lhasa"}, {"programme": "health"}, "P1")],
                 [post("P1")])
-    assert brute_force_optimum(p) == optimum(1, 0, 1)
+    assert checked_optimum(p) == optimum(1, 0, 1)
 
 
 def test_pairing_exclusive() -> None:
@@ -102,7 +126,7 @@ def test_pairing_exclusive() -> None:
                                                            recruit_province="SD")],
                 [post("P1"), post("P2")], rules=rules)
     # B (recruited by SD) takes P1; A cannot hold any XJ post.
-    assert brute_force_optimum(p) == optimum(1, 0, 0)
+    assert checked_optimum(p) == optimum(1, 0, 0)
 
 
 def test_pairing_exclusive_home_province_field() -> None:
@@ -110,7 +134,7 @@ def test_pairing_exclusive_home_province_field() -> None:
                            "destinations": {"province": "XJ"}, "mode": "exclusive"}]}
     # Home SD, recruited by BJ: home_province is what counts here, so A may hold P1.
     p = problem([cand("A", "P1", recruit_province="BJ")], [post("P1")], rules=rules)
-    assert brute_force_optimum(p) == optimum(1, 0, 0)
+    assert checked_optimum(p) == optimum(1, 0, 0)
 
 
 def test_pairing_bound() -> None:
@@ -124,7 +148,7 @@ def test_pairing_bound() -> None:
         rules=rules,
     )
     # A takes P2 at rank 2 (cost 1), B takes P1.
-    assert brute_force_optimum(p) == optimum(3, 0, 1)
+    assert checked_optimum(p) == optimum(3, 0, 1)
 
 
 def test_hard_quota_min_forces_a_worse_wish() -> None:
@@ -132,7 +156,7 @@ def test_hard_quota_min_forces_a_worse_wish() -> None:
     rules = {"quotas": [{"id": "need-p2", "posts": {"id": "P2"}, "min": 1}]}
     p = problem([cand("A", "P1", "P2"), cand("B", "P1", "P2")],
                 [post("P1", capacity=2), post("P2")], rules=rules)
-    assert brute_force_optimum(p) == optimum(2, 0, 1)
+    assert checked_optimum(p) == optimum(2, 0, 1)
 
 
 def test_hard_quota_max_share() -> None:
@@ -142,7 +166,7 @@ def test_hard_quota_max_share() -> None:
                 [post("P1", capacity=3, minority_region=True), post("P2", capacity=3)],
                 rules=rules)
     # N ≤ 0.5·3 → at most one in P1; two take rank 2.
-    assert brute_force_optimum(p) == optimum(3, 0, 2)
+    assert checked_optimum(p) == optimum(3, 0, 2)
 
 
 def test_soft_share_quota_deviation_is_exact() -> None:
@@ -154,7 +178,7 @@ def test_soft_share_quota_deviation_is_exact() -> None:
     p = problem([cand("A", "P1"), cand("B", "P1")], [post("P1", capacity=2),
                                                      post("P2", minority_region=True)],
                 rules=rules)
-    assert brute_force_optimum(p) == optimum(2, Fraction(7, 5), 0)
+    assert checked_optimum(p) == optimum(2, Fraction(7, 5), 0)
 
 
 def test_soft_quota_share_base_posts() -> None:
@@ -166,7 +190,7 @@ def test_soft_quota_share_base_posts() -> None:
                          "share_base": "posts", "hard": False}]}
     p = problem([cand("A", "P1", university="U1"), cand("B", "P1", university="U1")],
                 [post("P1", capacity=2)], rules=rules)
-    assert brute_force_optimum(p) == optimum(2, Fraction(3, 2), 0)
+    assert checked_optimum(p) == optimum(2, Fraction(3, 2), 0)
 
 
 def test_couples_same_prefecture() -> None:
@@ -175,7 +199,7 @@ def test_couples_same_prefecture() -> None:
         [cand("A", "P1", partner="B"), cand("B", "P2", "P3", partner="A")],
         [post("P1"), post("P2", prefecture="Hotan"), post("P3")],
     )
-    assert brute_force_optimum(p) == optimum(2, 0, 1)
+    assert checked_optimum(p) == optimum(2, 0, 1)
 
 
 def test_couples_county_scope_keeps_them_apart() -> None:
@@ -185,7 +209,7 @@ def test_couples_county_scope_keeps_them_apart() -> None:
         [post("P1", county="Shule"), post("P2", county="Yengisar")],
         rules={"couple_scope": "county"},
     )
-    assert brute_force_optimum(p) == optimum(0, 0, 0)
+    assert checked_optimum(p) == optimum(0, 0, 0)
 
 
 def test_couples_province_scope() -> None:
@@ -194,7 +218,7 @@ def test_couples_province_scope() -> None:
         [post("P1"), post("P2", prefecture="Hotan")],
         rules={"couple_scope": "province"},
     )
-    assert brute_force_optimum(p) == optimum(2, 0, 0)
+    assert checked_optimum(p) == optimum(2, 0, 0)
 
 
 def test_couples_county_scope_compares_the_whole_location() -> None:
@@ -206,13 +230,13 @@ def test_couples_county_scope_compares_the_whole_location() -> None:
         [post("P1"), post("P2", province="XZ", prefecture="Lhasa")],
         rules={"couple_scope": "county"},
     )
-    assert brute_force_optimum(apart) == optimum(0, 0, 0)
+    assert checked_optimum(apart) == optimum(0, 0, 0)
     together = problem(
         [cand("A", "P1", partner="B"), cand("B", "P1", partner="A")],
         [post("P1", capacity=2)],
         rules={"couple_scope": "county"},
     )
-    assert brute_force_optimum(together) == optimum(2, 0, 0)
+    assert checked_optimum(together) == optimum(2, 0, 0)
 
 
 def test_bound_rules_of_both_origin_fields_add_up() -> None:
@@ -230,7 +254,7 @@ def test_bound_rules_of_both_origin_fields_add_up() -> None:
          post("P3", prefecture="Hotan")],
         rules=rules,
     )
-    assert brute_force_optimum(p) == optimum(1, 0, 1)
+    assert checked_optimum(p) == optimum(1, 0, 1)
 
 
 def test_lock_holds_a_seat_and_counts_in_every_tier() -> None:
@@ -241,7 +265,7 @@ def test_lock_holds_a_seat_and_counts_in_every_tier() -> None:
         [post("P1", weight=2), post("P2")],
         locks=[{"candidate": "L", "post": "P1"}],
     )
-    assert brute_force_optimum(p) == optimum(3, 0, 10 + 1)
+    assert checked_optimum(p) == optimum(3, 0, 10 + 1)
 
 
 def test_respect_priority_score_first() -> None:
@@ -249,9 +273,9 @@ def test_respect_priority_score_first() -> None:
     cands = [cand("High", "P1", score=90), cand("Low", "P1", score=80, home_province="XJ")]
     objective = {"home_bonus": 4}
     free = problem(cands, [post("P1")], objective=objective)
-    assert brute_force_optimum(free) == optimum(1, 0, -4)
+    assert checked_optimum(free) == optimum(1, 0, -4)
     fair = problem(cands, [post("P1")], objective=objective, rules={"respect_priority": True})
-    assert brute_force_optimum(fair) == optimum(1, 0, 0)
+    assert checked_optimum(fair) == optimum(1, 0, 0)
 
 
 def test_respect_priority_forbids_leaving_a_wanted_seat_empty() -> None:
@@ -260,9 +284,9 @@ def test_respect_priority_forbids_leaving_a_wanted_seat_empty() -> None:
     cands = [cand("A", "P9", "P1", accept_adjustment=True)]
     posts = [post("P1"), post("P9", capacity=0)]
     objective = {"order": ["preferences", "coverage", "quotas"]}
-    assert brute_force_optimum(problem(cands, posts, objective=objective)) == optimum(0, 0, 0)
+    assert checked_optimum(problem(cands, posts, objective=objective)) == optimum(0, 0, 0)
     fair = problem(cands, posts, objective=objective, rules={"respect_priority": True})
-    assert brute_force_optimum(fair) == optimum(1, 0, 1)
+    assert checked_optimum(fair) == optimum(1, 0, 1)
 
 
 def test_respect_priority_locked_holder_counts_for_fullness_only() -> None:
@@ -273,7 +297,7 @@ def test_respect_priority_locked_holder_counts_for_fullness_only() -> None:
         locks=[{"candidate": "L", "post": "P1"}],
         rules={"respect_priority": True},
     )
-    assert brute_force_optimum(p) == optimum(1, 0, 0)
+    assert checked_optimum(p) == optimum(1, 0, 0)
 
 
 def test_respect_priority_ties_are_not_envy() -> None:
@@ -281,15 +305,15 @@ def test_respect_priority_ties_are_not_envy() -> None:
     cands = [cand("A", "P1", score=70), cand("B", "P1", score=70, home_province="XJ")]
     p = problem(cands, [post("P1")], objective={"home_bonus": 2},
                 rules={"respect_priority": True})
-    assert brute_force_optimum(p) == optimum(1, 0, -2)
+    assert checked_optimum(p) == optimum(1, 0, -2)
 
 
 def test_quadratic_rank_cost() -> None:
     cands = [cand("A", "P8", "P9", "P1")]
     posts = [post("P1"), post("P8", capacity=0), post("P9", capacity=0)]
-    assert brute_force_optimum(problem(cands, posts)) == optimum(1, 0, 2)
+    assert checked_optimum(problem(cands, posts)) == optimum(1, 0, 2)
     quadratic = problem(cands, posts, objective={"rank_cost": "quadratic"})
-    assert brute_force_optimum(quadratic) == optimum(1, 0, 4)
+    assert checked_optimum(quadratic) == optimum(1, 0, 4)
 
 
 def test_bonuses_add_up_and_need_a_real_match() -> None:
@@ -302,17 +326,17 @@ def test_bonuses_add_up_and_need_a_real_match() -> None:
          post("P2", continuity_university=None)],
         objective=objective,
     )
-    assert brute_force_optimum(p) == optimum(2, 0, -7)
+    assert checked_optimum(p) == optimum(2, 0, -7)
 
 
 def test_objective_order_changes_the_optimum() -> None:
     # One adjusted seat: coverage first takes it (cost 10); preferences first leaves it.
     cands = [cand("A", "P9", accept_adjustment=True)]
     posts = [post("P1"), post("P9", capacity=0)]
-    assert brute_force_optimum(problem(cands, posts)) == optimum(1, 0, 10)
+    assert checked_optimum(problem(cands, posts)) == optimum(1, 0, 10)
     prefs_first = problem(cands, posts, objective={"order": ["preferences", "coverage",
                                                              "quotas"]})
-    assert brute_force_optimum(prefs_first) == optimum(0, 0, 0)
+    assert checked_optimum(prefs_first) == optimum(0, 0, 0)
 
 
 def test_quotas_before_coverage() -> None:
@@ -321,23 +345,23 @@ def test_quotas_before_coverage() -> None:
                          "hard": False, "penalty": 3}]}
     cands = [cand("A", "P1", university="U1"), cand("B", "P1", university="U1")]
     posts = [post("P1", capacity=2)]
-    assert brute_force_optimum(problem(cands, posts, rules=rules)) == optimum(2, 3, 0)
+    assert checked_optimum(problem(cands, posts, rules=rules)) == optimum(2, 3, 0)
     first = problem(cands, posts, rules=rules,
                     objective={"order": ["quotas", "coverage", "preferences"]})
-    assert brute_force_optimum(first) == optimum(1, 0, 0)
+    assert checked_optimum(first) == optimum(1, 0, 0)
 
 
 def test_infeasible_hard_quota() -> None:
     rules = {"quotas": [{"id": "two", "posts": {}, "min": 2}]}
     p = problem([cand("A", "P1")], [post("P1", capacity=2)], rules=rules)
-    assert brute_force_optimum(p) is None
+    assert checked_optimum(p) is None
 
 
 def test_infeasible_lock_against_hard_max() -> None:
     rules = {"quotas": [{"id": "none", "posts": {"id": "P1"}, "max": 0}]}
     p = problem([cand("A", "P1")], [post("P1")], rules=rules,
                 locks=[{"candidate": "A", "post": "P1"}])
-    assert brute_force_optimum(p) is None
+    assert checked_optimum(p) is None
 
 
 def test_infeasible_priority_against_couple() -> None:
@@ -348,7 +372,7 @@ def test_infeasible_priority_against_couple() -> None:
         [post("P1"), post("P9", capacity=0)],
         rules={"respect_priority": True},
     )
-    assert brute_force_optimum(p) is None
+    assert checked_optimum(p) is None
 
 
 @pytest.mark.parametrize("strategy", [tiny_problems(), problems()], ids=["tiny", "full"])
