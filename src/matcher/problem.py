@@ -13,6 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Id = Annotated[str, Field(min_length=1)]
+# Integers the engines multiply together stay far inside 64 bits: no office needs more.
+Bounded = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
+Count = Annotated[int, Field(ge=0, le=1_000_000_000)]
 DegreeName = Literal["associate", "bachelor", "master", "doctor"]
 ServiceYear = Annotated[int, Field(ge=1, le=3)]
 SelectorValue = str | bool | int | None | list[str | bool | int | None]
@@ -78,7 +81,7 @@ class Candidate(_Model):
     gender: Literal["F", "M"] | None = None
     ethnicity: str | None = None
     languages: list[str] = Field(default_factory=list, description="languages besides Mandarin")
-    level: int = Field(0, description="cadre grade for secondments (挂职)")
+    level: Bounded = Field(0, description="cadre grade for secondments (挂职)")
     service_years: list[ServiceYear] = Field(default_factory=lambda: [1, 2, 3])
     score: float = Field(0, description="selection score; higher means higher priority")
     wishes: list[Wish] = Field(default_factory=list, description="ranked wishes, best first")
@@ -102,15 +105,15 @@ class Post(_Model):
     unit: str | None = None
     programme: str = Field(description="special programme (专项)")
     project: Literal["national", "local"] = "national"
-    capacity: int = Field(1, ge=0)
-    weight: int = Field(1, ge=1, description="importance of filling one seat")
+    capacity: int = Field(1, ge=0, le=1_000_000)
+    weight: int = Field(1, ge=1, le=1_000_000, description="importance of filling one seat")
     service_years: list[int] = Field(default_factory=lambda: [1, 2, 3])
     min_degree: DegreeName = "associate"
     major_categories: list[str] = Field(default_factory=list)
     preferred_major_categories: list[str] = Field(default_factory=list)
     languages: list[str] = Field(default_factory=list)
     gender: Literal["F", "M"] | None = None
-    min_level: int = 0
+    min_level: Bounded = 0
     minority_region: bool = False
     hardship: int = Field(0, ge=0, le=6)
     continuity_university: str | None = None
@@ -134,13 +137,14 @@ class Quota(_Model):
     label: str | None = None
     candidates: Selector = Field(default_factory=dict)
     posts: Selector = Field(default_factory=dict)
-    min: int | None = Field(None, ge=0)
-    max: int | None = Field(None, ge=0)
+    min: Count | None = None
+    max: Count | None = None
     min_share: float | None = Field(None, ge=0, le=1)
     max_share: float | None = Field(None, ge=0, le=1)
     share_base: Literal["candidates", "posts"] = "candidates"
     hard: bool = True
-    penalty: float = Field(1, ge=0, description="cost of one unit of deviation (soft quotas)")
+    penalty: float = Field(1, ge=0, le=1_000_000,
+                           description="cost of one unit of deviation (soft quotas)")
 
     @field_validator("min_share", "max_share", "penalty", mode="before")
     @classmethod
@@ -163,10 +167,10 @@ class Objective(_Model):
         description="lexicographic order of the tiers, best first",
     )
     rank_cost: Literal["linear", "quadratic"] = "linear"
-    adjustment_cost: int = 10
-    home_bonus: int = 0
-    fit_bonus: int = 0
-    continuity_bonus: int = 0
+    adjustment_cost: Bounded = 10
+    home_bonus: Bounded = 0
+    fit_bonus: Bounded = 0
+    continuity_bonus: Bounded = 0
 
     @field_validator("order")
     @classmethod

@@ -36,7 +36,13 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Solution:
     compiled = compile_problem(problem)
     engine, why = choose_engine(compiled, options)
     _report(options, engine, started)
-    result = ENGINES[engine](compiled, options)
+    try:
+        result = ENGINES[engine](compiled, options)
+    except EngineCapabilityError as error:
+        if options.engine != "auto" or engine == "cpsat":
+            raise
+        why = f"auto: cpsat, as the network engine cannot ({'; '.join(error.rules)})"
+        result = ENGINES["cpsat"](compiled, options)
     if why:
         result.note = f"{why}; {result.note}" if result.note else why
     solution = build_solution(compiled, result, time.monotonic() - started, options)

@@ -274,7 +274,9 @@ def _pair_issues(section: str, pairs: list[Any], candidate_ids: Any,
 
 def _lock_issues(locks: list[Any], forbidden: list[Any],
                  capacity: dict[str | None, Any]) -> Iterator[InputIssue]:
-    banned = {(_get(f, "candidate"), _get(f, "post")) for f in forbidden}
+    banned = {(c, p) for f in forbidden
+              if isinstance(c := _get(f, "candidate"), str)
+              and isinstance(p := _get(f, "post"), str)}
     first_lock: dict[str, str] = {}
     per_post: Counter[str] = Counter()
     for i, lock in enumerate(locks):

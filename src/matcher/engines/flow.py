@@ -402,8 +402,8 @@ def _view_signatures(compiled: Compiled, view_pattern: IntArray, view_profile: I
     pattern that sees the same (which post groups it may enter, at what bonus); and, for
     those first views only, the groups they enter and the bonus cost of each.
 
-    Views come sorted by pattern and are processed in chunks of whole patterns, so the
-    temporaries stay small at national scale.
+    Views come sorted by pattern and are processed in chunks of bounded size, so the
+    temporaries stay small at national scale (the adjustment route alone sees every post).
     """
     compat = compiled.compat
     fits = compat.attributes_ok & compat.pairings_ok
@@ -412,7 +412,7 @@ def _view_signatures(compiled: Compiled, view_pattern: IntArray, view_profile: I
     sizes_all = group_starts[view_pattern + 1] - lo_all
     signature = np.arange(len(view_pattern), dtype=np.int64)
     kept: list[tuple[IntArray, IntArray, IntArray]] = []
-    for a, b in _chunks(view_pattern, sizes_all, _CHUNK_ENTRIES):
+    for a, b in _chunks(sizes_all, _CHUNK_ENTRIES):
         lo, sizes = lo_all[a:b], sizes_all[a:b]
         owner = np.repeat(np.arange(b - a), sizes)
         group = np.repeat(lo, sizes) + (
@@ -431,20 +431,22 @@ def _view_signatures(compiled: Compiled, view_pattern: IntArray, view_profile: I
     return signature, _Ragged(starts, groups), values
 
 
-def _chunks(block: IntArray, sizes: IntArray, budget: int) -> list[tuple[int, int]]:
-    """Ranges of rows, cut only where ``block`` changes, of about ``budget`` entries each."""
-    if len(block) == 0:
-        return []
-    cuts = np.flatnonzero(np.diff(block, prepend=-1))  # first row of each block
+def _chunks(sizes: IntArray, budget: int) -> list[tuple[int, int]]:
+    """Consecutive ranges of rows holding about ``budget`` entries each (at least one row).
+
+    A pattern cut across two chunks only loses some sharing (alike views in different chunks
+    get different hubs), never exactness.
+    """
     ends = np.cumsum(sizes)
     ranges = []
     start = 0
-    for cut in [*cuts.tolist()[1:], len(block)]:
+    while start < len(sizes):
         before = int(ends[start - 1]) if start else 0
-        if int(ends[cut - 1]) - before >= budget or cut == len(block):
-            ranges.append((start, cut))
-            start = cut
-    return [r for r in ranges if r[0] < r[1]]
+        stop = int(np.searchsorted(ends, before + budget, side="right"))
+        stop = max(stop, start + 1)
+        ranges.append((start, stop))
+        start = stop
+    return ranges
 
 
 def _equal_rows(block: IntArray, sizes: IntArray, values: IntArray) -> IntArray:
