@@ -392,7 +392,7 @@ class _Ragged:
     values: IntArray
 
 
-_CHUNK_ENTRIES = 2_000_000  # bounds the temporary (view × group) arrays: memory, not speed
+_CHUNK_ENTRIES = 4_000_000  # bounds the temporary (view × group) arrays: memory, not speed
 
 
 def _view_signatures(compiled: Compiled, view_pattern: IntArray, view_profile: IntArray,
