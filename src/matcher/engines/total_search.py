@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+
 @dataclass
 class TotalSearch:
     """Minimise ``evaluate(k)`` (None = infeasible) over integer k in ``[low, high]``."""
