@@ -114,46 +114,30 @@ class Child:
     killed: str  # why it was killed; empty when it ended by itself
 
 
-def _rss_bytes(pid: int) -> int:
-    """Current resident memory of ``pid`` (0 if it is gone)."""
-    try:
-        with open(f"/proc/{pid}/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
 def run_child(cmd: list[str], log: Path, timeout: float, max_bytes: float) -> Child:
-    """Run ``cmd`` with output to ``log``; peak memory is this child's own ``ru_maxrss``
-    (``wait4``), not the running maximum over all children that ``RUSAGE_CHILDREN`` gives.
+    """Run ``cmd`` through :mod:`benchmarks.launch` with output to ``log``.
 
-    The child is killed past ``timeout`` seconds or ``max_bytes`` resident: the machine is
-    shared, and CP-SAT does not enforce a memory limit of its own.
+    The launcher measures the command's own peak memory (a child forked from this process
+    would inherit this process's peak, see there) and kills it past ``timeout`` seconds or
+    ``max_bytes`` resident.
     """
+    report = log.with_suffix(".launch.json")
+    report.unlink(missing_ok=True)
+    launcher = [sys.executable, "-m", "benchmarks.launch", str(report), str(timeout),
+                str(max_bytes), "--", *cmd]
     with log.open("wb") as out:
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-        killed = ""
-        polls = 0
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            polls += 1
-            if time.perf_counter() - started > timeout:
-                killed = f"timeout: killed after {time.perf_counter() - started:.0f} s"
-            elif polls % 10 == 0 and _rss_bytes(proc.pid) > max_bytes:
-                killed = (f"out of memory: killed at {max_bytes / 2**30:.0f} GB resident "
-                          f"after {time.perf_counter() - started:.0f} s")
-            if killed:
-                proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.02)
+        try:
+            subprocess.run(launcher, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                           check=False, timeout=timeout + 120)
+        except subprocess.TimeoutExpired:
+            return Child(1, time.perf_counter() - started, 0.0, "timeout: the launcher hung")
         wall = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    proc.returncode = code  # reaped here; keeps Popen from waiting again
-    return Child(code, wall, usage.ru_maxrss / 1024, killed)
+    if not report.exists():
+        return Child(1, wall, 0.0, "")
+    got = json.loads(report.read_text())
+    return Child(int(got["returncode"]), float(got["wall_s"]), float(got["peak_mb"]),
+                 str(got["killed"]))
 
 
 def matcher_pairs(compiled: Compiled) -> int:
@@ -344,12 +328,20 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _git_commit() -> str:
+def _git(*args: str) -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True, check=True).stdout.strip()
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def _source_state() -> dict[str, Any]:
+    """The commit, and the files of ``src/`` that differ from it: matcher is installed in
+    editable mode, so what ran is the working tree, not necessarily the commit."""
+    dirty = _git("status", "--porcelain", "--", "src")
+    return {"git_commit": _git("rev-parse", "HEAD"),
+            "src_uncommitted": dirty.splitlines() if dirty and dirty != "unknown" else []}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -412,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         "time_limit_s": args.time_limit, "workers": args.workers, "methods": args.methods,
         "cpsat_max_gb": args.cpsat_max_gb, "max_gb": args.max_gb,
         "da_max_entries": args.da_max_entries,
-        "cpus": os.cpu_count(), "load_at_start": os.getloadavg(), "git_commit": _git_commit(),
+        "cpus": os.cpu_count(), "load_at_start": os.getloadavg(), **_source_state(),
         "versions": _versions(), "work_dir": str(work),
     }
     print(f"matcher benchmark: seed {args.seed}, sizes {args.sizes}, hard {args.hard_size}, "
