@@ -7,16 +7,16 @@ listed on stderr, nothing is written).
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
+from matcher.cli_support import EXIT_INTERNAL, EXIT_INVALID, fail_internal, fail_invalid
 from matcher.errors import EngineCapabilityError, InvalidProblemError, MatcherError
 
 app = typer.Typer(
@@ -27,8 +27,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-EXIT_INTERNAL = 1
-EXIT_INVALID = 2
 
 
 class Engine(StrEnum):
@@ -39,21 +37,6 @@ class Engine(StrEnum):
 
 ProblemArg = Annotated[Path, typer.Argument(
     help="problem file (JSON, SPEC §6), .xlsx workbook or CSV folder", show_default=False)]
-
-
-def _fail_invalid(error: InvalidProblemError, what: str = "problem") -> NoReturn:
-    typer.echo(f"invalid {what}: {len(error.issues)} error(s)", err=True)
-    for issue in error.issues:
-        typer.echo(f"  {issue}", err=True)
-    raise typer.Exit(EXIT_INVALID)
-
-
-def _fail_internal(error: BaseException) -> NoReturn:
-    typer.echo(f"internal error: {type(error).__name__}: {error}", err=True)
-    if os.environ.get("MATCHER_DEBUG"):
-        raise error
-    typer.echo("(set MATCHER_DEBUG=1 for the traceback)", err=True)
-    raise typer.Exit(EXIT_INTERNAL)
 
 
 @app.callback(invoke_without_command=True)
@@ -75,7 +58,7 @@ def validate(problem: ProblemArg) -> None:
     try:
         loaded = load_any(problem)
     except InvalidProblemError as error:
-        _fail_invalid(error)
+        fail_invalid(error, "problem")
     typer.echo(f"valid: {len(loaded.candidates)} candidates, {len(loaded.posts)} posts, "
                f"{len(loaded.rules.quotas)} quotas, {len(loaded.rules.pairings)} pairings")
 
@@ -108,7 +91,7 @@ def solve(
     try:
         loaded = with_model(load_any(problem), model)
     except InvalidProblemError as error:
-        _fail_invalid(error)
+        fail_invalid(error, "problem")
     options = SolveOptions(time_limit=time_limit, workers=workers, seed=seed,
                            engine=engine.value, progress=printer)
     try:
@@ -124,12 +107,12 @@ def solve(
         typer.echo(f"cannot solve: {error}", err=True)
         raise typer.Exit(EXIT_INTERNAL) from None
     except MatcherError as error:
-        _fail_internal(error)
+        fail_internal(error)
     except OSError as error:
         typer.echo(f"cannot write {output}: {error.strerror}", err=True)
         raise typer.Exit(EXIT_INTERNAL) from None
     except Exception as error:
-        _fail_internal(error)
+        fail_internal(error)
     if printer is not None:
         printer.finish()
         typer.echo(summary_text(loaded, solution), err=True)
@@ -162,14 +145,14 @@ def verify(
     try:
         loaded = load_any(problem)
     except InvalidProblemError as error:
-        _fail_invalid(error)
+        fail_invalid(error, "problem")
     try:
         answer = Solution.model_validate_json(solution.read_bytes())
     except OSError as error:
         typer.echo(f"cannot read {solution}: {error.strerror}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
     except ValidationError as error:
-        _fail_invalid(InvalidProblemError(issues_from_pydantic(error)), "solution")
+        fail_invalid(InvalidProblemError(issues_from_pydantic(error)), "solution")
     started = time.monotonic()
     violations = run_verify(loaded, answer)
     if violations:

@@ -40,10 +40,10 @@ def fail_internal(error: BaseException) -> NoReturn:
 
 
 def read_problem(path: Path) -> Problem:
-    from matcher.validation import load_problem
+    from matcher.sheets import load_any
 
     try:
-        return load_problem(path)
+        return load_any(path)
     except InvalidProblemError as error:
         fail_invalid(error, f"problem {path}")
 
