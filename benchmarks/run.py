@@ -251,21 +251,21 @@ def _fmt(value: float | None, spec: str) -> str:
 def table(rows: list[Row]) -> str:
     """The results as a Markdown table."""
     head = ("instance", "method", "time s", "core s", "× relax", "peak MB", "status", "seats",
-            "mean rank", "1st wish", "minority", "violations", "gap")
+            "coverage", "mean rank", "1st wish", "minority", "violations", "gap")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         m = r.measured
         if r.outcome != "ok" or m is None:
             cells = [r.instance, r.method, _fmt(r.wall_s, ".2f"), _fmt(r.core_s, ".2f"),
                      _fmt(r.ratio_to_relaxation, ".1f"), _fmt(r.peak_mb, ".0f"), r.outcome,
-                     *["—"] * 6]
+                     *["—"] * 7]
         else:
             status = "relaxed optimum" if r.method == "relaxation" else m.status
             viol = str(m.violations) + (f" ({m.breakdown})" if m.breakdown else "")
             cells = [r.instance, r.method, _fmt(r.wall_s, ".2f"), _fmt(r.core_s, ".2f"),
                      _fmt(r.ratio_to_relaxation, ".1f"), _fmt(r.peak_mb, ".0f"), status,
-                     str(m.seats), _fmt(m.mean_rank, ".2f"), _fmt(m.first_wish, ".1%"),
-                     _fmt(m.minority, ".1%"), viol, m.gap]
+                     str(m.seats), _fmt(m.coverage, "d"), _fmt(m.mean_rank, ".2f"),
+                     _fmt(m.first_wish, ".1%"), _fmt(m.minority, ".1%"), viol, m.gap]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -426,7 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     text = table(rows)
     headline = [f"- {r.instance}: matcher end to end / relaxation solve = "
                 f"{r.ratio_to_relaxation:.1f}× ({r.wall_s:.2f} s, {r.peak_mb:.0f} MB peak)"
-                for r in rows if r.method == "matcher" and r.ratio_to_relaxation is not None
+                for r in rows if r.method == "matcher" and r.outcome == "ok"
+                and r.ratio_to_relaxation is not None
                 and r.wall_s is not None and r.peak_mb is not None]
     (args.out / "table.md").write_text(
         f"Seed {args.seed}, time limit {args.time_limit:g} s, {args.workers} workers, "
