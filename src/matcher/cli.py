@@ -8,7 +8,6 @@ listed on stderr, nothing is written).
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
 from enum import StrEnum
 from pathlib import Path
@@ -16,7 +15,13 @@ from typing import Annotated
 
 import typer
 
-from matcher.cli_support import EXIT_INTERNAL, EXIT_INVALID, fail_internal, fail_invalid
+from matcher.cli_support import (
+    EXIT_INTERNAL,
+    EXIT_INVALID,
+    fail_internal,
+    fail_invalid,
+    write_text,
+)
 from matcher.errors import EngineCapabilityError, InvalidProblemError, MatcherError
 
 app = typer.Typer(
@@ -102,7 +107,7 @@ def solve(
         elif output.suffix.lower() == ".xlsx":
             write_solution_xlsx(loaded, solution, output)
         else:
-            _write_atomically(output, text + "\n")
+            write_text(output, text + "\n")
     except EngineCapabilityError as error:
         typer.echo(f"cannot solve: {error}", err=True)
         raise typer.Exit(EXIT_INTERNAL) from None
@@ -116,16 +121,6 @@ def solve(
     if printer is not None:
         printer.finish()
         typer.echo(summary_text(loaded, solution), err=True)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a crash never leaves half a solution."""
-    directory = path.parent if str(path.parent) else Path(".")
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, delete=False,
-                                     prefix=f".{path.name}.", suffix=".tmp") as handle:
-        handle.write(text)
-        temp = Path(handle.name)
-    temp.replace(path)
 
 
 @app.command()
