@@ -48,20 +48,18 @@ def read_problem(path: Path) -> Problem:
         fail_invalid(error, f"problem {path}")
 
 
-def read_solution(path: Path, problem: Problem) -> Solution:
-    """A solution file, checked to be a solution of ``problem`` (same candidates)."""
-    from pydantic import ValidationError
-
+def read_solution(path: Path, problem: Problem | None = None) -> Solution:
+    """A solution file (JSON, or a solution workbook ``.xlsx`` as ``matcher solve`` writes
+    it); with ``problem``, checked to be a solution of it (same candidates, known posts)."""
     from matcher.errors import InputIssue
-    from matcher.validation import issues_from_pydantic
+    from matcher.sheets.solution_read import load_any_solution
 
     try:
-        solution = Solution.model_validate_json(path.read_bytes())
-    except OSError as error:
-        fail_invalid(InvalidProblemError([InputIssue("", "unreadable", str(error))]),
-                     f"solution {path}")
-    except ValidationError as error:
-        fail_invalid(InvalidProblemError(issues_from_pydantic(error)), f"solution {path}")
+        solution = load_any_solution(path, problem)
+    except InvalidProblemError as error:
+        fail_invalid(error, f"solution {path}")
+    if problem is None:
+        return solution
     listed = {a.candidate for a in solution.assignments} | {u.candidate
                                                             for u in solution.unassigned}
     missing = [c.id for c in problem.candidates if c.id not in listed]

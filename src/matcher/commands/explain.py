@@ -10,7 +10,7 @@ import typer
 
 def explain(
     problem: Annotated[Path, typer.Argument(help="problem file (JSON)", show_default=False)],
-    solution: Annotated[Path, typer.Argument(help="its solution file (JSON)",
+    solution: Annotated[Path, typer.Argument(help="its solution file (JSON or .xlsx)",
                                              show_default=False)],
     candidate: Annotated[str, typer.Argument(help="candidate id", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="print the explanation as JSON")

@@ -26,20 +26,6 @@ def _fail(what: str, lines: list[str], code: int = EXIT_INVALID) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _read_solution(path: Path) -> Solution:
-    from pydantic import ValidationError
-
-    from matcher.solution import Solution
-    from matcher.validation import issues_from_pydantic
-
-    try:
-        return Solution.model_validate_json(path.read_bytes())
-    except OSError as error:
-        _fail(f"cannot read {path}", [str(error.strerror or error)])
-    except ValidationError as error:
-        _fail(f"invalid solution {path}", [str(i) for i in issues_from_pydantic(error)])
-
-
 def parse_ids(text: str) -> list[str]:
     """``C1,C2`` or ``@file`` (ids separated by commas, spaces or new lines)."""
     if text.startswith("@"):
@@ -69,8 +55,9 @@ def _read_add(path: Path | None) -> dict[str, Any]:
 def round_(
     problem: Annotated[Path, typer.Argument(
         help="this round's problem (JSON, .xlsx or CSV folder)", show_default=False)],
-    solution: Annotated[Path, typer.Argument(help="this round's solution (JSON)",
-                                             show_default=False)],
+    solution: Annotated[Path, typer.Argument(
+        help="this round's solution (JSON, or the .xlsx workbook matcher solve wrote)",
+        show_default=False)],
     output: Annotated[Path, typer.Option(
         "--output", "-o", help="the next round's problem (.json, .xlsx or a CSV folder)",
         show_default=False)],
@@ -94,15 +81,13 @@ def round_(
     link and is placed alone. With --solve the round is solved and verified, and who is newly
     placed is printed.
     """
+    from matcher.cli_support import read_problem, read_solution
     from matcher.errors import InvalidProblemError
     from matcher.rounds import next_round
-    from matcher.sheets import load_any, write_any
+    from matcher.sheets import write_any
 
-    try:
-        current = load_any(problem)
-    except InvalidProblemError as error:
-        _fail(f"invalid problem {problem}", [str(i) for i in error.issues])
-    previous = _read_solution(solution)
+    current = read_problem(problem)
+    previous = read_solution(solution, current)
     try:
         upcoming = next_round(current, previous, parse_ids(withdrawn), _read_add(add))
     except InvalidProblemError as error:
@@ -149,16 +134,17 @@ def _report(summary: RoundSummary, summary_json: Path | None) -> None:
 
 
 def round_summary(
-    previous: Annotated[Path, typer.Argument(help="the earlier round's solution (JSON)",
-                                             show_default=False)],
-    current: Annotated[Path, typer.Argument(help="the later round's solution (JSON)",
-                                            show_default=False)],
+    previous: Annotated[Path, typer.Argument(
+        help="the earlier round's solution (JSON or .xlsx)", show_default=False)],
+    current: Annotated[Path, typer.Argument(
+        help="the later round's solution (JSON or .xlsx)", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Compare two rounds' solutions: who is newly placed, kept, left or still unplaced."""
+    from matcher.cli_support import read_solution
     from matcher.rounds import compare_rounds
 
-    summary = compare_rounds(_read_solution(previous), _read_solution(current))
+    summary = compare_rounds(read_solution(previous), read_solution(current))
     if as_json:
         sys.stdout.write(summary.model_dump_json(indent=1) + "\n")
     else:

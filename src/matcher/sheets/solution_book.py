@@ -22,8 +22,16 @@ from matcher.verify import matches
 FORBIDDEN_IN_SHEET_NAMES = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 
+# Summary rows added after RESULT_HEADERS was written (headers.py names the rest).
+MORE_HEADERS = {"schema_version": "格式版本", "workers": "线程数", "seed": "随机种子",
+                "note": "备注"}
+SOLUTION_HEADERS = {**RESULT_HEADERS, **MORE_HEADERS}
+#: Joins the details of one candidate's reasons in a cell (details themselves contain "; ").
+DETAIL_SEPARATOR = "\n"
+
+
 def _h(key: str, lang: Lang) -> str:
-    return RESULT_HEADERS[key] if lang == "zh" else key
+    return SOLUTION_HEADERS[key] if lang == "zh" else key
 
 
 def _word(vocabulary: str, value: str, lang: Lang) -> str:
@@ -69,10 +77,15 @@ def _summary(problem: Problem, solution: Solution, lang: Lang) -> SheetOut:
         ("bound_quotas", solution.bound.quotas),
         ("bound_preferences", solution.bound.preferences),
         ("engine", solution.solver.engine),
-        ("time_s", round(solution.solver.time_s, 3)),
+        ("time_s", solution.solver.time_s),
     ]
+    for key in ("workers", "seed", "note"):
+        value = getattr(solution.solver, key)
+        if value is not None:
+            rows.append((key, value))
     if solution.conflict:
         rows.append(("conflict", ";".join(solution.conflict)))
+    rows.append(("schema_version", solution.schema_version))
     return SheetOut(_h("summary", lang), [_h("item", lang), _h("value", lang)],
                     [[_h(key, lang), value] for key, value in rows], widths=[22, 40])
 
@@ -93,7 +106,7 @@ def _placements(problem: Problem, solution: Solution, lang: Lang) -> SheetOut:
                 yield [candidate.id, _yes(False, lang), None, None, None, None, None, None,
                        None, None, None, home,
                        ";".join(_word("reason", r.code, lang) for r in why),
-                       "; ".join(r.detail for r in why if r.detail)]
+                       DETAIL_SEPARATOR.join(r.detail for r in why) or None]
                 continue
             post = posts[a.post]
             yield [candidate.id, _yes(True, lang), a.post, a.rank, _yes(a.adjusted, lang),
