@@ -19,8 +19,7 @@ from ortools.sat.python import cp_model
 
 from matcher.columns import BoolArray, IntArray
 from matcher.compile import Compiled, CompiledQuota, EdgeSet
-
-PRIORITY_RULE = "respect_priority"
+from matcher.engines.cpsat_priority import PRIORITY_RULE, Fans, add_priority_ladders
 
 
 @dataclass
@@ -180,56 +179,42 @@ def add_couples(sat: SatModel) -> None:
 
 
 def add_priority(sat: SatModel) -> None:
-    """No justified envy (SPEC §4 Priority).
+    """No justified envy (SPEC §4 Priority), as score ladders per post (see
+    :mod:`matcher.engines.cpsat_priority`).
 
-    For unlocked ``j`` and a ranked eligible post ``p`` at rank ``r``, let ``B`` be the sum of
-    ``j``'s variables at rank ≤ r (0 or 1). Then ``B = 0`` forces ``p`` full and no unlocked
-    holder of ``p`` scoring below ``j``:  Σ_p x + cap·B ≥ cap  and  Σ_{lower} x ≤ cap·B.
+    A locked holder counts toward fullness only. In conflict mode a lock can be switched
+    off, so a locked candidate's pairs hold "unlocked" through ``x ∧ ¬lock`` and its envy
+    clauses are enforced only when its lock is off.
     """
     compiled, edges, model = sat.compiled, sat.edges, sat.model
-    score, capacity = compiled.score, compiled.capacity
-    lit = sat.literal(PRIORITY_RULE)
-    unlocked_term: dict[int, cp_model.LinearExprT] = {}
-    lock_lits: dict[int, cp_model.IntVar | None] = {}
-    for i in range(len(edges)):
-        c = int(edges.cand[i])
-        if compiled.lock_post[c] < 0:
-            unlocked_term[i] = sat.x[i]
+    rule = sat.literal(PRIORITY_RULE)
+    locked = compiled.lock_post >= 0
+    holder: list[cp_model.LiteralT | None] = []
+    guards_of: dict[int, list[cp_model.LiteralT]] = {}
+    for i, c in enumerate(edges.cand.tolist()):
+        if not locked[c]:
+            holder.append(sat.x[i])
             continue
         lock = sat.literal(f"lock:{compiled.problem.candidates[c].id}")
-        lock_lits[c] = lock
         if lock is None:
-            continue  # a locked holder counts toward fullness only
+            holder.append(None)
+            continue
         z = model.new_bool_var(f"unlocked_holder[{i}]")  # x ∧ ¬lock
         model.add_implication(z, sat.x[i])
         model.add_implication(z, lock.negated())
         model.add_bool_or([sat.x[i].negated(), lock, z])
-        unlocked_term[i] = z
-    for j, group in enumerate(sat.by_candidate):
-        if compiled.lock_post[j] >= 0 and not sat.conflict_mode:
-            continue
-        ranked = [i for i in group if edges.rank[i] > 0 and edges.eligible[i]]
-        for i in ranked:
-            p = int(edges.post[i])
-            cap = int(capacity[p])
-            better = sum(sat.x[k] for k in ranked if edges.rank[k] <= edges.rank[i])
-            holders = sat.by_post[p]
-            lower = [unlocked_term[k] for k in holders
-                     if edges.cand[k] != j and k in unlocked_term and score[edges.cand[k]] <
-                     score[j]]
-            constraints = []
-            if cap > 0:
-                constraints.append(model.add(sum(sat.x[k] for k in holders) + cap * better >= cap))
-            if lower:
-                constraints.append(model.add(sum(lower) <= cap * better))
-            guards = [g for g in (lit, _negated(lock_lits.get(j))) if g is not None]
-            for constraint in constraints:
-                if guards:
-                    constraint.only_enforce_if(guards)
-
-
-def _negated(lit: cp_model.IntVar | None) -> cp_model.LiteralT | None:
-    return None if lit is None else lit.negated()
+        holder.append(z)
+        guards_of[c] = [lock.negated()]
+    if rule is not None:
+        for c in range(compiled.n):
+            guards_of[c] = [rule, *guards_of.get(c, [])]
+    envious = (edges.rank > 0) & edges.eligible
+    if not sat.conflict_mode:
+        envious &= ~locked[edges.cand]
+    add_priority_ladders(model, compiled, x=sat.x, cand=edges.cand, post=edges.post,
+                         rank=edges.rank, holder=holder,
+                         fans=Fans.of(edges.cand, edges.post, edges.rank, envious),
+                         guards_of=guards_of)
 
 
 def add_tiers(sat: SatModel) -> None:
