@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,11 @@ from typer.testing import CliRunner
 
 from matcher import Problem, Solution, load_problem, solve
 from matcher.cli import app
+from matcher.generate import generate_problem
 from matcher.report import render_report
-from matcher.report.labels import REASONS, TEXT
+from matcher.report.labels import REASONS, TEXT, reason
+from matcher.report.reasons import ReasonWriter
+from matcher.validation import parse_problem
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SAMPLE = SCENARIOS / "sample.json"
@@ -85,6 +89,85 @@ def test_report_command_writes_the_file(tmp_path: Path,
     result = runner.invoke(app, ["report", str(SAMPLE), str(solution), "-o", str(out),
                                  "--lang", "en"])
     assert result.exit_code == 0 and "Post matching report" in out.read_text(encoding="utf-8")
+
+
+ENGLISH_DETAIL = re.compile(r"\b(?:every|posts?|seat|wish(?:es)?|marked|partner|quota|"
+                            r"objective|ruled|full|would|candidate)\b")
+
+
+def _english_words(html: str) -> list[str]:
+    """Words of the page's unplaced section outside tags that are not ids or codes."""
+    section = html[html.index("未安排报名者（按原因）"):html.index("<footer>")]
+    visible = re.sub(r"<[^>]+>", " ", section)
+    return ENGLISH_DETAIL.findall(visible)
+
+
+def test_zh_report_details_are_chinese_for_every_code_of_a_generated_round() -> None:
+    problem = parse_problem(generate_problem(600, 1))
+    solution = solve(problem)
+    codes = {u.reasons[0].code for u in solution.unassigned}
+    assert codes >= {"wishes_taken", "no_eligible_post", "not_eligible"}
+    page = render_report(problem, solution, max_rows=50)
+    assert _english_words(page) == []
+    writer = ReasonWriter(problem, solution)
+    for code in codes:
+        first = min((u for u in solution.unassigned if u.reasons[0].code == code),
+                    key=lambda u: u.candidate)
+        (detail,) = writer.details(first.candidate, first.reasons)
+        assert re.search(r"[\u4e00-\u9fff]", detail), detail
+        assert escape(detail) in page, (code, detail)
+        assert f"{escape(reason('zh', code))} (" in page
+    wished = next(u for u in solution.unassigned if u.reasons[0].code == "no_eligible_post")
+    assert "不符合条件" in writer.details(wished.candidate, wished.reasons)[0]
+    # English stays the solution's own text.
+    english = render_report(problem, solution, lang="en", max_rows=50)
+    assert escape(first.reasons[0].detail) in english
+
+
+def _hand_made() -> Problem:
+    """A quota at its bound (A or B), a couple split across prefectures (C, D), and a seat
+    left open because a soft quota comes first in the objective order (E)."""
+    def post(post_id: str, prefecture: str, capacity: int = 1) -> dict[str, object]:
+        return {"id": post_id, "province": "XJ", "prefecture": prefecture,
+                "programme": "health", "capacity": capacity}
+
+    return Problem.model_validate({
+        "name": "reasons",
+        "candidates": [
+            {"id": "A", "home_province": "SD", "wishes": [{"post": "P1"}]},
+            {"id": "B", "home_province": "SD", "wishes": [{"post": "P1"}]},
+            {"id": "C", "home_province": "SD", "partner": "D", "wishes": [{"post": "P2"}]},
+            {"id": "D", "home_province": "SD", "partner": "C", "wishes": [{"post": "P3"}]},
+            {"id": "E", "home_province": "SD", "wishes": [{"post": "P4"}]},
+        ],
+        "posts": [post("P1", "Hotan", 2), post("P2", "Kashgar"), post("P3", "Aksu"),
+                  post("P4", "Turpan")],
+        "rules": {"quotas": [
+            {"id": "hotan_cap", "posts": {"prefecture": "Hotan"}, "max": 1},
+            {"id": "turpan_none", "posts": {"prefecture": "Turpan"}, "max": 0,
+             "hard": False}]},
+        "objective": {"order": ["quotas", "coverage", "preferences"]},
+    }, strict=False)
+
+
+def test_zh_details_for_quota_couple_and_objective_reasons() -> None:
+    problem = _hand_made()
+    solution = solve(problem)
+    writer = ReasonWriter(problem, solution)
+    details = {u.candidate: (u.reasons[0].code, writer.details(u.candidate, u.reasons)[0])
+               for u in solution.unassigned}
+    quota_code, quota_detail = details["A"] if "A" in details else details["B"]
+    assert quota_code == "quota"
+    assert quota_detail == ("岗位 P1 尚有空余名额，但安置到那里会使刚性指标 hotan_cap 超过最多 1 人"
+                            "（该指标已到界限）")
+    assert details["C"] == ("couple", "伴侣 D 未安置；两人须在同一地州安置，否则都不安置"
+                                      "（尚有空余名额的岗位：P2）")
+    assert details["E"][0] == "objective"
+    assert "指标偏差 → 岗位覆盖 → 志愿满意度" in details["E"][1]
+    page = render_report(problem, solution)
+    assert _english_words(page) == []
+    for _, detail in details.values():
+        assert escape(detail) in page
 
 
 def _chromium() -> str | None:

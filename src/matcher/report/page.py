@@ -15,7 +15,8 @@ from matcher.metrics import QuotaUse, RoundMetrics, round_metrics
 from matcher.problem import Problem
 from matcher.report import svg
 from matcher.report.labels import Lang, programme, province, reason, text
-from matcher.solution import Solution
+from matcher.report.reasons import ReasonWriter
+from matcher.solution import Solution, Unassigned
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC","PingFang SC",
@@ -197,19 +198,33 @@ def _unplaced(problem: Problem, solution: Solution, lang: Lang, limit: int) -> s
     if not solution.unassigned:
         return out + f'<p class="note">{escape(text(lang, "unplaced_none"))}</p>'
     people = {c.id: c for c in problem.candidates}
-    groups: dict[str, list[list[str]]] = defaultdict(list)
+    groups: dict[str, list[Unassigned]] = defaultdict(list)
     for u in solution.unassigned:
-        code = u.reasons[0].code if u.reasons else "unknown"
-        c = people.get(u.candidate)
-        groups[code].append([
-            u.candidate, province(lang, c.home_province) if c else "",
-            f"{c.score:g}" if c else "", "; ".join(r.detail for r in u.reasons)])
+        groups[u.reasons[0].code if u.reasons else "unknown"].append(u)
+    # Chinese details are worked out again from the problem (the solution's are English),
+    # for the rows shown only.
+    writer = ReasonWriter(problem, solution) if lang == "zh" else None
     headers = [text(lang, k) for k in ("candidate", "home", "score", "detail")]
-    for code, rows in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
-        shown, more = _capped(sorted(rows, key=lambda r: r[0]), limit, lang)
-        out += f"<h3>{escape(reason(lang, code))} ({len(rows)})</h3>"
-        out += _table(headers, shown, {2}, [12, 16, 8, 64]) + more
+    for code, members in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
+        shown = sorted(members, key=lambda u: u.candidate)[:limit]
+        rows = []
+        for u in shown:
+            c = people.get(u.candidate)
+            details = (writer.details(u.candidate, u.reasons) if writer is not None
+                       else [r.detail for r in u.reasons])
+            rows.append([u.candidate, province(lang, c.home_province) if c else "",
+                         f"{c.score:g}" if c else "", _joined(details, lang)])
+        more = ""
+        if len(members) > limit:
+            note = text(lang, "more_rows", n=len(members) - limit)
+            more = f'<p class="note">{escape(note)}</p>'
+        out += f"<h3>{escape(reason(lang, code))} ({len(members)})</h3>"
+        out += _table(headers, rows, {2}, [12, 16, 8, 64]) + more
     return out
+
+
+def _joined(details: list[str], lang: Lang) -> str:
+    return "；".join(d for d in details if d) if lang == "zh" else "; ".join(details)
 
 
 def render_report(problem: Problem, solution: Solution, lang: Lang = "zh", *,
