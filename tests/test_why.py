@@ -173,6 +173,10 @@ def test_explain_command(tmp_path: Path, sample: tuple[Problem, Solution]) -> No
     solution_path.write_text(sample[1].model_dump_json(), encoding="utf-8")
     result = runner.invoke(app, ["explain", str(SAMPLE), str(solution_path), "C02"])
     assert result.exit_code == 0, result.output
+    assert "P01（第 1 志愿）[full]" in result.stdout and "重新求解" in result.stdout
+    result = runner.invoke(app, ["explain", str(SAMPLE), str(solution_path), "C02",
+                                 "--lang", "en"])
+    assert result.exit_code == 0, result.output
     assert "P01 (wish 1) [full]" in result.stdout and "re-solving" in result.stdout
     result = runner.invoke(app, ["explain", str(SAMPLE), str(solution_path), "C08", "--json",
                                  "--no-prices"])
@@ -186,6 +190,17 @@ def test_explain_command(tmp_path: Path, sample: tuple[Problem, Solution]) -> No
     result = runner.invoke(app, ["explain", str(other), str(solution_path), "S01"])
     assert result.exit_code == 2 and "not_this_problem" not in result.stderr
     assert "another problem" in result.stderr
+
+
+def test_json_is_the_same_in_both_languages(tmp_path: Path,
+                                            sample: tuple[Problem, Solution]) -> None:
+    solution_path = tmp_path / "sample.solution.json"
+    solution_path.write_text(sample[1].model_dump_json(), encoding="utf-8")
+    outputs = [runner.invoke(app, ["explain", str(SAMPLE), str(solution_path), "C08",
+                                   "--json", "--no-check", "--no-prices", *lang]).stdout
+               for lang in ([], ["--lang", "en"], ["--lang", "zh"])]
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert json.loads(outputs[0])["reasons"][0]["code"] == "wishes_taken"
 
 
 def test_quota_and_tradeoff_claims_on_hand_made_rounds() -> None:

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from matcher.commands.report import ReportLang
+
 
 def explain(
     problem: Annotated[Path, typer.Argument(help="problem file (JSON)", show_default=False)],
@@ -15,6 +17,9 @@ def explain(
     candidate: Annotated[str, typer.Argument(help="candidate id", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="print the explanation as JSON")
                        ] = False,
+    lang: Annotated[ReportLang, typer.Option(
+        "--lang", help="language of the text: zh (default) or en; --json is the same in both")
+    ] = ReportLang.zh,
     check: Annotated[bool, typer.Option(
         "--check/--no-check", help="re-solve to test each claim and look for remedies")
     ] = True,
@@ -58,7 +63,10 @@ def explain(
         raise typer.Exit(2) from None
     except MatcherError as error:
         fail_internal(error)
-    typer.echo(result.model_dump_json(indent=1) if as_json else explanation_text(result))
+    if as_json:
+        typer.echo(result.model_dump_json(indent=1))
+    else:
+        typer.echo(explanation_text(result, lang=lang.value, problem=loaded, solution=answer))
 
 
 def register(app: typer.Typer) -> None:
