@@ -6,9 +6,10 @@ job is stopped by terminating exactly its process), and waits on the processes' 
 sentinels, writing progress and results to the store. Nothing else touches the processes, so
 there is no locking around them; other threads talk to it through :meth:`JobRunner.wake`.
 
-Synchronous solves (``POST /v1/solve``) go to a :class:`~concurrent.futures.ProcessPoolExecutor`
-of the same size: they are short (their time limit is capped), so reusing warm processes keeps
-latency low, and a long job never delays them. At most ``2 × workers`` solver processes run.
+Synchronous solves (``POST /v1/solve``, and the several solves of ``/v1/compare`` and
+``/v1/explain``) go to a :class:`~concurrent.futures.ProcessPoolExecutor` of the same size: they
+are short (their time limit is capped), so reusing warm processes keeps latency low, and a long
+job never delays them. At most ``2 × workers`` solver processes run.
 
 Processes are started by a fork server that has the solver already imported: starting one is
 cheap and none of them inherits the server's threads, sockets or database connections.
@@ -23,13 +24,14 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import SpawnContext
 from multiprocessing.process import BaseProcess
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from matcher.api import worker
 from matcher.api.settings import Settings
@@ -154,14 +156,22 @@ class JobRunner:
 
     async def solve(self, problem_json: str, time_limit: float) -> str:
         """Solve in the pool without blocking the event loop; the solution as JSON text."""
+        return await self.call(worker.solve_request, problem_json, time_limit, 0,
+                               self._settings.solver_threads)
+
+    async def call(self, task: Callable[..., str], *args: Any) -> str:
+        """Run ``task(*args)`` (a function of :mod:`~matcher.api.worker`) in the pool.
+
+        For the synchronous routes that solve (solve, compare, explain): they share the pool
+        and its bound on solves running or waiting. The task's own time limits keep it short.
+        """
         with self._pool_lock:
             if self._pending >= self._settings.max_pending_solves:
                 raise BusyError
             self._pending += 1
             pool = self._pool_now()
         try:
-            future = pool.submit(worker.solve_request, problem_json, time_limit, 0,
-                                 self._settings.solver_threads)
+            future = pool.submit(task, *args)
             return await asyncio.wrap_future(future)
         except BrokenProcessPool:
             with self._pool_lock:

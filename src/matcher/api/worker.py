@@ -3,7 +3,9 @@
 Why processes: a solve holds the CPU (and, in CP-SAT, the GIL between callbacks) for seconds or
 hours; in a process it cannot stall the event loop, and a cancelled job can be stopped for
 real by terminating its process. Everything here talks to the server through plain picklable
-values: the problem and solution travel as JSON text, results as tuples over a pipe.
+values: a problem to solve travels as the JSON text the client sent, results as text or tuples
+over a pipe. Compare and explain get the models the server has already validated (to answer
+422 with paths), pickled, rather than parse the same input twice.
 
 A solver process must not outlive the server: when the server is killed with SIGKILL nothing
 terminates its children. Each child holds the read end of a "lifeline" pipe whose only write
@@ -18,10 +20,16 @@ import contextlib
 import os
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matcher.options import Progress, SolveOptions
+
+if TYPE_CHECKING:
+    from matcher.changes import Applied
+    from matcher.problem import Problem
+    from matcher.solution import Solution
 
 PROGRESS_INTERVAL = 0.5  # seconds between progress messages within one phase
 
@@ -50,23 +58,17 @@ def hold_lifeline(lifeline: Connection) -> None:
     threading.Thread(target=watch, name="lifeline", daemon=True).start()
 
 
-def _solve_json(problem_json: str, time_limit: float | None, seed: int, threads: int,
-                progress: Any = None) -> str:
-    from matcher.errors import MatcherError
-    from matcher.solve import solve
-    from matcher.validation import parse_problem
+def _library_call(run: Callable[[], str]) -> str:
+    """``run()``, with its failures as :class:`WorkerError` (code and message, no traceback)."""
+    from matcher.errors import InvalidProblemError, MatcherError
 
     try:
-        problem = parse_problem(problem_json)
-    except MatcherError as error:
+        return run()
+    except InvalidProblemError as error:
         raise WorkerError("invalid_problem", str(error)) from None
-    options = SolveOptions(time_limit=time_limit, workers=threads, seed=seed, progress=progress)
-    try:
-        return solve(problem, options).model_dump_json()
     except MatcherError as error:
         raise WorkerError("solver_error", f"{type(error).__name__}: {error}") from None
     except OverflowError:
-        # The contract sets no bound on integers, but the solver needs them in 64 bits.
         raise WorkerError("invalid_problem", "a number in the problem is too large for the "
                           "solver (integers must fit in 64 bits)") from None
     except MemoryError:
@@ -75,9 +77,40 @@ def _solve_json(problem_json: str, time_limit: float | None, seed: int, threads:
         raise WorkerError("solver_error", f"internal error ({type(error).__name__})") from None
 
 
+def _solve_json(problem_json: str, time_limit: float | None, seed: int, threads: int,
+                progress: Any = None) -> str:
+    from matcher.solve import solve
+    from matcher.validation import parse_problem
+
+    options = SolveOptions(time_limit=time_limit, workers=threads, seed=seed, progress=progress)
+    return _library_call(lambda: solve(parse_problem(problem_json), options).model_dump_json())
+
+
 def solve_request(problem_json: str, time_limit: float, seed: int, threads: int) -> str:
     """Solve for ``POST /v1/solve`` in a pool process; the solution as JSON text."""
     return _solve_json(problem_json, time_limit, seed, threads)
+
+
+def compare_request(base: Problem, scenarios: list[Applied], time_limit: float,
+                    seed: int) -> str:
+    """``POST /v1/compare`` in a pool process: every solve here, one after another; the
+    comparison as JSON text. The problems arrive validated (and pickled) from the server."""
+    from matcher.compare import compare
+
+    return _library_call(lambda: compare(base, scenarios, time_limit=time_limit, seed=seed,
+                                         processes=1).model_dump_json())
+
+
+def explain_request(problem: Problem, solution: Solution, candidate: str, time_limit: float,
+                    budget: int, check: bool, prices: bool, threads: int) -> str:
+    """``POST /v1/explain`` in a pool process: the explanation as JSON text."""
+    from matcher.why import explain_candidate
+
+    options = SolveOptions(time_limit=time_limit, workers=threads,
+                           seed=solution.solver.seed or 0)
+    return _library_call(lambda: explain_candidate(
+        problem, solution, candidate, options=options, budget=budget, check=check,
+        prices=prices).model_dump_json())
 
 
 class _Reporter:
