@@ -19,7 +19,7 @@ from matcher.api.deps import require_api_key
 from matcher.api.errors import install_error_handlers
 from matcher.api.logs import RequestLogMiddleware
 from matcher.api.openapi import build_openapi
-from matcher.api.routes import health, jobs, solve, validate
+from matcher.api.routes import compare, explain, health, jobs, report, solve, validate, workbooks
 from matcher.api.runner import JobRunner
 from matcher.api.settings import Settings
 from matcher.api.store import Store
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLogMiddleware)
     app.include_router(health.router)
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
-    for area in (validate, solve, jobs):
+    for area in (validate, solve, jobs, workbooks, compare, explain, report):
         v1.include_router(area.router)
     app.include_router(v1)
 

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from matcher.api.store import JobStatus
+from matcher.why import Explanation
 
 
 class ErrorItem(BaseModel):
@@ -71,3 +72,11 @@ class JobView(BaseModel):
 
 class JobList(BaseModel):
     jobs: list[JobView] = Field(description="newest first")
+
+
+class Explained(BaseModel):
+    """Why a candidate is where they are: the explanation as data and as text."""
+
+    explanation: Explanation
+    text: str = Field(description="as `matcher explain --lang` prints it, for an office to "
+                      "read out or paste")
