@@ -6,14 +6,19 @@ every tier, on the problems it can express; auto must pick it for them and CP-SA
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from typing import Any
 
-from matcher import SolveOptions, solve
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from matcher import SolveOptions, parse_problem, solve
+from matcher.compile import compile_problem
+from matcher.engines.network import network_obstacles
 from matcher.problem import Problem
 from matcher.solution import Solution
 from matcher.verify import verify
 from tests.bruteforce import brute_force_optimum
-from tests.strategies import network_problems, problems
+from tests.strategies import network_problem_dicts, network_problems, problems
 
 
 def _tiers(problem: Problem, solution: Solution) -> tuple[float | None, ...]:
@@ -49,9 +54,6 @@ def test_flow_matches_cpsat_on_larger_problems(problem: Problem) -> None:
 
 @given(problems(max_candidates=7, max_posts=4))
 def test_auto_picks_flow_exactly_when_a_network_expresses_the_problem(problem: Problem) -> None:
-    from matcher.compile import compile_problem
-    from matcher.engines.network import network_obstacles
-
     solution = solve(problem, SolveOptions())
     expressible = not network_obstacles(compile_problem(problem))
     assert solution.solver.engine == ("flow" if expressible else "cpsat")
@@ -71,3 +73,26 @@ def test_flow_builds_the_same_network_in_small_chunks(problem: Problem) -> None:
         flow._CHUNK_ENTRIES = saved
     assert chunked.status == whole.status
     assert _tiers(problem, chunked) == _tiers(problem, whole)
+
+
+@settings(max_examples=60)
+@given(network_problem_dicts(max_candidates=7, max_posts=4),
+       st.tuples(*(st.integers(-3, 3) for _ in range(3))))
+def test_flow_matches_brute_force_with_bonuses_of_any_sign(problem_dict: dict[str, Any],
+                                                           bonuses: tuple[int, ...]) -> None:
+    """Adjustment routes in layers need bonuses ≥ 0; negative ones take the view route."""
+    for name, value in zip(("home_bonus", "fit_bonus", "continuity_bonus"), bonuses,
+                           strict=True):
+        problem_dict["objective"][name] = value
+    problem = parse_problem(problem_dict)
+    assume(not network_obstacles(compile_problem(problem)))
+    expected = brute_force_optimum(problem)
+    solution = solve(problem, SolveOptions(engine="flow"))
+    if expected is None:
+        assert solution.status == "infeasible"
+        return
+    assert solution.status == "optimal"
+    for tier in problem.objective.order:
+        got = solution.objective.model_dump()[tier]
+        assert abs(float(got) - float(expected[tier])) <= 1e-9, tier
+    assert verify(problem, solution) == []

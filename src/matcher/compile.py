@@ -171,29 +171,38 @@ class Compiled:
         if obj.fit_bonus:
             cost -= obj.fit_bonus * self._fits(cand, post)
         if obj.continuity_bonus:
-            cost -= obj.continuity_bonus * self._continues(cand, post)
+            cost -= obj.continuity_bonus * self.continues(cand, post)
         return cost
 
-    def _fits(self, cand: IntArray, post: IntArray) -> BoolArray:
+    @cached_property
+    def _fit_keys(self) -> tuple[int, IntArray]:
+        """``width`` and the sorted ``post * width + major code`` of every post's preferred
+        majors (``width`` exceeds every code, the preferred majors' included)."""
         interner = self.candidates.interner
+        pairs = [(p, interner.code(major)) for p, item in enumerate(self.problem.posts)
+                 for major in item.preferred_major_categories]
         width = len(interner.codes) + 1
-        fit_keys = np.array(
-            sorted({p * width + interner.code(major)
-                    for p, item in enumerate(self.problem.posts)
-                    for major in item.preferred_major_categories}),
-            dtype=np.int64,
-        )
+        return width, np.unique(np.array([p * width + code for p, code in pairs],
+                                         dtype=np.int64))
+
+    def _fits(self, cand: IntArray, post: IntArray) -> BoolArray:
+        width, keys = self._fit_keys
         majors = self.candidates.columns["major_category"][cand]
-        has_major = majors != interner.lookup(None)
-        fits: BoolArray = has_major & np.isin(post * width + majors, fit_keys)
+        has_major = majors != self.candidates.interner.lookup(None)
+        fits: BoolArray = has_major & (majors < width) & np.isin(post * width + majors, keys)
         return fits
 
-    def _continues(self, cand: IntArray, post: IntArray) -> BoolArray:
+    @cached_property
+    def _previous_university(self) -> IntArray:
         interner = self.candidates.interner
-        previous = np.array(
-            [interner.code(p.continuity_university) for p in self.problem.posts],
-            dtype=np.int64,
-        )
+        return np.array([interner.code(p.continuity_university) for p in self.problem.posts],
+                        dtype=np.int64)
+
+    def continues(self, cand: IntArray, post: IntArray) -> BoolArray:
+        """Whether each candidate comes from the university of the post's previous holder
+        (SPEC §5 ``continuity_bonus``, 接力)."""
+        interner = self.candidates.interner
+        previous = self._previous_university
         univ = self.candidates.columns["university"][cand]
         result: BoolArray = (univ != interner.lookup(None)) & (univ == previous[post])
         return result

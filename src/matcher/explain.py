@@ -11,7 +11,7 @@ from collections import Counter
 
 import numpy as np
 
-from matcher.columns import IntArray
+from matcher.columns import BoolArray, IntArray
 from matcher.compile import Compiled
 from matcher.problem import Candidate, Degree, Post
 from matcher.solution import Reason
@@ -58,7 +58,7 @@ def unassigned_reasons(compiled: Compiled, assignment: IntArray) -> dict[int, li
     problem = compiled.problem
     pairs = compiled.pairs(assignment)
     filled = np.bincount(pairs.post, minlength=compiled.m)
-    counts = [q.count_and_base(pairs) for q in compiled.quotas]
+    breaks = _quota_breaks(compiled, [q.count_and_base(pairs) for q in compiled.quotas])
     reasons: dict[int, list[Reason]] = {}
     cache: dict[int, IntArray] = {}
     ranked_full, ranked_open, adjust_full, adjust_open = _option_counts(compiled, filled)
@@ -76,7 +76,7 @@ def unassigned_reasons(compiled: Compiled, assignment: IntArray) -> dict[int, li
         if len(options) == 0:
             reasons[c] = [Reason(code="no_eligible_post", detail=_why_no_post(compiled, c))]
             continue
-        reasons[c] = _blocked(compiled, c, options, filled, counts, assignment)
+        reasons[c] = _blocked(compiled, c, options, filled, breaks, assignment)
     return reasons
 
 
@@ -139,30 +139,43 @@ def _all_taken(compiled: Compiled, c: int, wished: int, adjusted: int) -> Reason
     return Reason(code="wishes_taken", detail="; ".join(parts))
 
 
+def _quota_breaks(compiled: Compiled, counts: list[tuple[int, int]]) -> list[BoolArray]:
+    """Per quota, whether one more assignment breaks it, by (counted in N, counted in D):
+    only a hard quota that holds now can be broken by adding a pair."""
+    tables = []
+    for quota, (n, d) in zip(compiled.quotas, counts, strict=True):
+        table = np.zeros((2, 2), dtype=np.bool_)
+        if quota.hard and quota.deviation(n, d) == 0:
+            for a in (0, 1):
+                for b in (0, 1):
+                    table[a, b] = quota.deviation(n + a, d + b) > 0
+        tables.append(table)
+    return tables
+
+
 def _blocked(compiled: Compiled, c: int, options: IntArray, filled: IntArray,
-             counts: list[tuple[int, int]], assignment: IntArray) -> list[Reason]:
+             breaks: list[BoolArray], assignment: IntArray) -> list[Reason]:
     problem = compiled.problem
+    post_ids = problem.posts
     is_full = filled[options] >= compiled.capacity[options]
     full_count = int(is_full.sum())
-    full = [problem.posts[p].id for p in options[is_full][:_LISTED].tolist()]
-    by_quota: dict[str, list[str]] = {}
-    by_couple: list[str] = []
-    open_posts: list[str] = []
-    for p in options[~is_full].tolist():
-        post_id = problem.posts[p].id
-        broken = [q.id for q, (n, d) in zip(compiled.quotas, counts, strict=True)
-                  if q.hard and q.deviation(n, d) == 0
-                  and q.deviation(n + int(q.cand_mask[c] and q.post_mask[p]),
-                                  d + int(q.post_mask[p] if q.share_base == "posts"
-                                          else q.cand_mask[c])) > 0]
-        for quota_id in broken:
-            by_quota.setdefault(quota_id, []).append(post_id)
-        if broken:
+    full = [post_ids[p].id for p in options[is_full][:_LISTED].tolist()]
+    free = options[~is_full]
+    # Quotas one more pair would break, in the order a scan of the free posts meets them.
+    any_broken = np.zeros(len(free), dtype=np.bool_)
+    broken_by: list[tuple[int, int, IntArray]] = []
+    for k, (quota, table) in enumerate(zip(compiled.quotas, breaks, strict=True)):
+        if not table.any():
             continue
-        if problem.candidates[c].partner is not None:
-            by_couple.append(post_id)
-            continue
-        open_posts.append(post_id)
+        in_post = quota.post_mask[free]
+        counted = in_post & quota.cand_mask[c]
+        based = in_post if quota.share_base == "posts" else np.full(len(free),
+                                                                    quota.cand_mask[c])
+        broken = table[counted.astype(np.int64), based.astype(np.int64)]
+        if broken.any():
+            any_broken |= broken
+            broken_by.append((int(np.argmax(broken)), k, free[broken]))
+    rest = free[~any_broken]
     reasons = []
     if full_count:
         listed = _ids(full, full_count)
@@ -170,26 +183,33 @@ def _blocked(compiled: Compiled, c: int, options: IntArray, filled: IntArray,
         if full_count == len(options):
             detail = f"all {full_count} posts the candidate may hold are full: {listed}"
         reasons.append(Reason(code="wishes_taken", detail=detail))
-    for quota_id, posts in by_quota.items():
-        reasons.append(Reason(code="quota",
-                              detail=f"placing at {_ids(posts)} would break quota {quota_id}"))
-    if by_couple:
-        partner = problem.candidates[c].partner
+    for _, k, posts in sorted(broken_by, key=lambda item: item[:2]):
+        reasons.append(Reason(
+            code="quota",
+            detail=f"placing at {_post_ids(compiled, posts)} would break quota "
+                   f"{compiled.quotas[k].id}"))
+    partner = problem.candidates[c].partner
+    if len(rest) and partner is not None:
         d = next(i for i, other in enumerate(problem.candidates) if other.id == partner)
         where = ("unplaced" if assignment[d] < 0
                  else f"placed at {problem.posts[assignment[d]].id}")
         reasons.append(Reason(
             code="couple",
             detail=f"partner {partner} is {where}; couples are placed together in the same "
-                   f"{problem.rules.couple_scope} or not at all ({_ids(by_couple)})",
+                   f"{problem.rules.couple_scope} or not at all ({_post_ids(compiled, rest)})",
         ))
-    if open_posts:
+    elif len(rest):
         reasons.append(Reason(
             code="objective",
-            detail=f"seats were free at {_ids(open_posts)}, but the objective order "
+            detail=f"seats were free at {_post_ids(compiled, rest)}, but the objective order "
                    f"{problem.objective.order} preferred leaving them",
         ))
     return reasons
+
+
+def _post_ids(compiled: Compiled, posts: IntArray) -> str:
+    posts_list = compiled.problem.posts
+    return _ids([posts_list[p].id for p in posts[:_LISTED].tolist()], len(posts))
 
 
 def _why_no_post(compiled: Compiled, c: int) -> str:
