@@ -23,6 +23,7 @@ from matcher.columns import (
     post_table,
 )
 from matcher.eligibility import Compatibility, WishTable, compatibility, wish_table
+from matcher.gc_pause import paused_gc
 from matcher.problem import Problem, Quota
 from matcher.validation import as_fraction
 
@@ -248,6 +249,11 @@ class Compiled:
 
 def compile_problem(problem: Problem) -> Compiled:
     """Evaluate every selector and eligibility rule of ``problem`` into arrays."""
+    with paused_gc():  # many short-lived tuples over long-lived models: see matcher.gc_pause
+        return _compile(problem)
+
+
+def _compile(problem: Problem) -> Compiled:
     interner = Interner()
     candidates = candidate_table(problem.candidates, interner)
     posts = post_table(problem.posts, interner)

@@ -13,10 +13,12 @@ import numpy as np
 
 from matcher.columns import BoolArray, IntArray
 from matcher.compile import Compiled
+from matcher.gc_pause import paused_gc
 from matcher.problem import Candidate, Degree, Post
 from matcher.solution import Reason
 
 _LISTED = 5
+_CHUNK = 2_000_000
 
 
 def _ids(items: list[str], total: int | None = None) -> str:
@@ -55,6 +57,12 @@ def candidate_options(compiled: Compiled, c: int,
 
 def unassigned_reasons(compiled: Compiled, assignment: IntArray) -> dict[int, list[Reason]]:
     """Reasons for every unplaced candidate, keyed by candidate index."""
+    with paused_gc():  # tens of thousands of records beside the problem's: matcher.gc_pause
+        return _unassigned_reasons(compiled, assignment)
+
+
+def _unassigned_reasons(compiled: Compiled,
+                        assignment: IntArray) -> dict[int, list[Reason]]:
     problem = compiled.problem
     pairs = compiled.pairs(assignment)
     filled = np.bincount(pairs.post, minlength=compiled.m)
@@ -91,21 +99,35 @@ def _option_counts(compiled: Compiled, filled: IntArray) -> tuple[IntArray, ...]
     n_classes = compat.attributes_ok.shape[1] if compat.attributes_ok.ndim == 2 else 0
     fits = compat.attributes_ok & compat.pairings_ok
     n_patterns = len(wishes.starts) - 1
+    # Cells: the (pattern, class) pairs that occur, with their posts counted, in CSR order.
     owner = np.repeat(np.arange(n_patterns), np.diff(wishes.starts))
-    klass = compat.post_class[wishes.members]
-    open_by = np.zeros((n_patterns, n_classes), dtype=np.int64)
-    all_by = np.zeros((n_patterns, n_classes), dtype=np.int64)
-    np.add.at(open_by, (owner, klass), free[wishes.members])
-    np.add.at(all_by, (owner, klass), 1)
+    cells, cell_of = np.unique(owner * max(n_classes, 1) + compat.post_class[wishes.members],
+                               return_inverse=True)
+    cell_of = cell_of.reshape(-1)
+    cell_open = np.bincount(cell_of, weights=free[wishes.members], minlength=len(cells))
+    cell_all = np.bincount(cell_of, minlength=len(cells)).astype(np.float64)
+    cell_class = cells % max(n_classes, 1)
+    cell_starts = np.searchsorted(cells // max(n_classes, 1), np.arange(n_patterns + 1))
+    # Each wish row sums the cells of its pattern that its profile may hold.
     row_profile = compat.profile[wishes.cand]
-    row_open = np.zeros(len(wishes.cand), dtype=np.int64)
-    row_all = np.zeros(len(wishes.cand), dtype=np.int64)
-    chunk = 20_000
-    for start in range(0, len(wishes.cand), chunk):
-        rows = slice(start, start + chunk)
-        ok = fits[row_profile[rows]]
-        row_open[rows] = (open_by[wishes.pattern[rows]] * ok).sum(axis=1)
-        row_all[rows] = (all_by[wishes.pattern[rows]] * ok).sum(axis=1)
+    sizes = np.diff(cell_starts)[wishes.pattern]
+    row_open = np.zeros(len(wishes.cand), dtype=np.float64)
+    row_all = np.zeros(len(wishes.cand), dtype=np.float64)
+    ends = np.cumsum(sizes)
+    start = 0
+    while start < len(sizes):  # chunks of about _CHUNK cells bound the temporaries
+        before = int(ends[start - 1]) if start else 0
+        stop = max(int(np.searchsorted(ends, before + _CHUNK, side="right")), start + 1)
+        counts = sizes[start:stop]
+        row = np.repeat(np.arange(stop - start), counts)
+        cell = np.repeat(cell_starts[wishes.pattern[start:stop]], counts) + (
+            np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+        ok = fits[row_profile[start:stop][row], cell_class[cell]]
+        row_open[start:stop] = np.bincount(row, weights=cell_open[cell] * ok,
+                                           minlength=stop - start)
+        row_all[start:stop] = np.bincount(row, weights=cell_all[cell] * ok,
+                                          minlength=stop - start)
+        start = stop
     ranked_open = np.bincount(wishes.cand, weights=row_open, minlength=n).astype(np.int64)
     ranked_full = np.bincount(wishes.cand, weights=row_all - row_open,
                               minlength=n).astype(np.int64)

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from matcher.errors import InputIssue, InvalidProblemError, format_path
+from matcher.gc_pause import paused_gc
 from matcher.problem import (
     CANDIDATE_SELECTOR_FIELDS,
     POST_SELECTOR_FIELDS,
@@ -46,17 +47,19 @@ def load_problem(source: str | Path | bytes) -> Problem:
 def parse_problem(raw: str | bytes | dict[str, Any]) -> Problem:
     """Validate JSON text or an already-decoded object against the contract."""
     try:
-        if isinstance(raw, dict):
-            problem = Problem.model_validate(raw, strict=True)
-        else:
-            problem = Problem.model_validate_json(raw, strict=True)
+        with paused_gc():
+            if isinstance(raw, dict):
+                problem = Problem.model_validate(raw, strict=True)
+            else:
+                problem = Problem.model_validate_json(raw, strict=True)
     except ValidationError as exc:
         issues = issues_from_pydantic(exc)
         decoded = raw if isinstance(raw, dict) else _decode(raw)
         if isinstance(decoded, dict):
             issues = _dedupe(issues + list(_cross_field_issues(decoded)))
         raise InvalidProblemError(issues) from None
-    check_problem(problem)
+    with paused_gc():
+        check_problem(problem)
     return problem
 
 
