@@ -41,7 +41,13 @@ class Interner:
         return self.codes.get(_key(value), -1)
 
     def column(self, values: Iterable[Any]) -> IntArray:
-        return np.fromiter((self.code(v) for v in values), dtype=np.int64)
+        items = values if isinstance(values, list) else list(values)
+        distinct = dict.fromkeys(items)  # at C speed: a column has few distinct values
+        if len({type(v) for v in distinct} - {type(None)}) > 1:  # True == 1 == 1.0 as keys
+            return np.fromiter((self.code(v) for v in items), dtype=np.int64, count=len(items))
+        for value in distinct:
+            distinct[value] = self.code(value)
+        return np.fromiter(map(distinct.__getitem__, items), dtype=np.int64, count=len(items))
 
 
 @dataclass
@@ -88,8 +94,8 @@ def _tag_matrix(tag_lists: Sequence[list[str]]) -> tuple[BoolArray, dict[str, in
 def candidate_table(candidates: Sequence[Candidate], interner: Interner) -> Table:
     attrs = ("id", "home_province", "university", "degree", "major_category", "gender",
              "ethnicity")
-    columns = {a: interner.column(getattr(c, a) for c in candidates) for a in attrs}
-    columns["recruit_province"] = interner.column(c.origin_recruit for c in candidates)
+    columns = {a: interner.column([getattr(c, a) for c in candidates]) for a in attrs}
+    columns["recruit_province"] = interner.column([c.origin_recruit for c in candidates])
     tags, names = _tag_matrix([c.tags for c in candidates])
     return Table(len(candidates), interner, columns, tags, names)
 
@@ -97,6 +103,6 @@ def candidate_table(candidates: Sequence[Candidate], interner: Interner) -> Tabl
 def post_table(posts: Sequence[Post], interner: Interner) -> Table:
     attrs = ("id", "province", "prefecture", "county", "programme", "project",
              "minority_region", "hardship")
-    columns = {a: interner.column(getattr(p, a) for p in posts) for a in attrs}
+    columns = {a: interner.column([getattr(p, a) for p in posts]) for a in attrs}
     tags, names = _tag_matrix([p.tags for p in posts])
     return Table(len(posts), interner, columns, tags, names)

@@ -10,13 +10,12 @@ materialising every pair.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import combinations
 from typing import Any
 
 import numpy as np
 
 from matcher.columns import BoolArray, IntArray, Table
-from matcher.problem import WISH_PATTERN_FIELDS, Degree, Pairing, Problem
+from matcher.problem import Degree, Pairing, Problem
 
 _SERVICE_BITS = {1: 1, 2: 2, 3: 4}
 
@@ -96,10 +95,7 @@ def compatibility(problem: Problem, posts: Table) -> Compatibility:
     ok &= _set_condition(profiles, classes, 3, 3, member=False)
 
     rule_class = rule_post[class_rep] if len(classes) else rule_post[:0]
-    admits = np.array(
-        [[_origin(prof, rule) in rule.origins for rule in pairings] for prof in profiles],
-        dtype=np.bool_,
-    ).reshape(len(profiles), len(pairings))
+    admits = _admits(profiles, pairings)
     exclusive = np.array([r.mode == "exclusive" for r in pairings], dtype=np.bool_)
     pair_ok = _pairings_allowed(admits, rule_class, exclusive)
     candidate_ok = np.fromiter((c.eligible for c in problem.candidates), dtype=np.bool_,
@@ -108,8 +104,20 @@ def compatibility(problem: Problem, posts: Table) -> Compatibility:
                          exclusive)
 
 
-def _origin(profile_key: tuple[Any, ...], rule: Pairing) -> str:
-    return str(profile_key[6] if rule.origin_field == "home_province" else profile_key[7])
+def _admits(profiles: list[tuple[Any, ...]], pairings: list[Pairing]) -> BoolArray:
+    """Profiles × pairings: whether the profile's origin (home or recruiting province, as the
+    rule says) is among the rule's origins."""
+    codes: dict[str, int] = {}
+    home = np.array([codes.setdefault(str(prof[6]), len(codes)) for prof in profiles],
+                    dtype=np.int64)
+    recruit = np.array([codes.setdefault(str(prof[7]), len(codes)) for prof in profiles],
+                       dtype=np.int64)
+    admits = np.zeros((len(profiles), len(pairings)), dtype=np.bool_)
+    for k, rule in enumerate(pairings):
+        listed = np.zeros(len(codes), dtype=np.bool_)
+        listed[[codes[o] for o in rule.origins if o in codes]] = True
+        admits[:, k] = listed[home if rule.origin_field == "home_province" else recruit]
+    return admits
 
 
 def _pairings_allowed(admits: BoolArray, matches: BoolArray, exclusive: BoolArray) -> BoolArray:
@@ -119,13 +127,14 @@ def _pairings_allowed(admits: BoolArray, matches: BoolArray, exclusive: BoolArra
     rules admits. bound: a profile admitted (bound) by any bound rule may hold only classes
     matched by one of the bound rules that bind it.
     """
+    # Products in float64 (BLAS; exact, as counts stay far below 2**53), not int64.
     ex, bd = exclusive, ~exclusive
-    ex_matches = matches[:, ex].astype(np.int64)
+    ex_matches = matches[:, ex].astype(np.float64)
     restricted: BoolArray = np.asarray(ex_matches.any(axis=1))
-    ex_ok = ~restricted[None, :] | ((admits[:, ex].astype(np.int64) @ ex_matches.T) > 0)
-    bound_by = admits[:, bd].astype(np.int64)
+    ex_ok = ~restricted[None, :] | ((admits[:, ex].astype(np.float64) @ ex_matches.T) > 0)
+    bound_by = admits[:, bd].astype(np.float64)
     bound: BoolArray = np.asarray(bound_by.any(axis=1))
-    bd_ok = ~bound[:, None] | ((bound_by @ matches[:, bd].astype(np.int64).T) > 0)
+    bd_ok = ~bound[:, None] | ((bound_by @ matches[:, bd].astype(np.float64).T) > 0)
     result: BoolArray = ex_ok & bd_ok
     return result
 
@@ -233,61 +242,75 @@ class WishTable:
 
 def wish_table(problem: Problem, posts: Table) -> WishTable:
     """Intern every wish's pattern and index the posts each pattern matches."""
-    index = _pattern_index(problem)
-    pattern_ids: dict[tuple[Any, ...], int] = {}
-    wish_cand: list[int] = []
-    wish_rank: list[int] = []
-    wish_pattern: list[int] = []
-    for c, candidate in enumerate(problem.candidates):
-        for k, wish in enumerate(candidate.wishes):
-            key: tuple[Any, ...] = ("post", wish.post) if wish.post is not None else wish.pattern()
-            wish_cand.append(c)
-            wish_rank.append(k + 1)
-            wish_pattern.append(pattern_ids.setdefault(key, len(pattern_ids)))
-    members = [index.get(key, _EMPTY) for key in pattern_ids]
-    sizes = np.array([len(m) for m in members], dtype=np.int64)
+    candidates = problem.candidates
+    counts = np.fromiter((len(c.wishes) for c in candidates), dtype=np.int64,
+                         count=len(candidates))
+    # A wish's key: (post, province, prefecture, county, programme), None where not given.
+    keys = [(w.post, w.province, w.prefecture, w.county, w.programme)
+            for c in candidates for w in c.wishes]
+    pattern_ids: dict[tuple[str | None, ...], int] = dict.fromkeys(keys, 0)
+    for i, key in enumerate(pattern_ids):
+        pattern_ids[key] = i
     post_index = {post.id: p for p, post in enumerate(problem.posts)}
-    fields = ("province", "prefecture", "county", "programme")
     lookup = posts.interner.lookup
 
-    def code(value: Any) -> int:
+    def code(value: str | None) -> int:
         if value is None:
             return -1  # not given: any post matches
         found = lookup(value)
         return found if found >= 0 else -2  # a value no post has: nothing matches
 
-    def codes(key: tuple[Any, ...]) -> list[int]:
-        if key[0] == "post" and len(key) == 2:
-            return [post_index.get(key[1], -2), -1, -1, -1, -1]
-        return [-1, *(code(v) for v in key)]
-
-    keys = np.array([codes(key) for key in pattern_ids], dtype=np.int64).reshape(-1, 5)
+    pattern_codes = np.array(
+        [[-1 if key[0] is None else post_index.get(key[0], -2), *map(code, key[1:])]
+         for key in pattern_ids], dtype=np.int64).reshape(-1, 5)
+    fields = ("province", "prefecture", "county", "programme")
     post_keys = np.column_stack([np.arange(posts.size, dtype=np.int64),
                                  *(posts.columns[f] for f in fields)]).reshape(-1, 5)
+    starts, members = _pattern_members(pattern_codes, post_keys)
+    offsets = np.arange(len(keys)) - np.repeat(np.cumsum(counts) - counts, counts)
     return WishTable(
-        cand=np.array(wish_cand, dtype=np.int64),
-        rank=np.array(wish_rank, dtype=np.int64),
-        pattern=np.array(wish_pattern, dtype=np.int64),
-        starts=np.concatenate(([0], np.cumsum(sizes))).astype(np.int64),
-        members=np.concatenate(members) if members else _EMPTY,
-        keys=keys,
+        cand=np.repeat(np.arange(len(candidates), dtype=np.int64), counts),
+        rank=offsets + 1,
+        pattern=np.fromiter(map(pattern_ids.__getitem__, keys), dtype=np.int64,
+                            count=len(keys)),
+        starts=starts,
+        members=members,
+        keys=pattern_codes,
         post_keys=post_keys,
     )
 
 
+def _pattern_members(patterns: IntArray, post_keys: IntArray) -> tuple[IntArray, IntArray]:
+    """The posts each pattern matches (every given code equal; -1 = not given), in post
+    order, as CSR ``starts`` and ``members``. Patterns giving the same fields are matched
+    together: the posts' values of those fields and the patterns' are numbered jointly."""
+    m = len(post_keys)
+    given = patterns != -1
+    shape = given @ (1 << np.arange(patterns.shape[1]))  # which fields, as bits
+    lo = np.zeros(len(patterns), dtype=np.int64)
+    hi = np.zeros(len(patterns), dtype=np.int64)
+    orders = []
+    for k, bits in enumerate(np.unique(shape).tolist()):
+        rows = np.flatnonzero(shape == bits)
+        cols = np.flatnonzero(given[rows[0]])
+        if len(cols) == 0:  # gives nothing (validation rejects it): matches every post
+            lo[rows], hi[rows] = k * m, k * m + m
+            orders.append(np.arange(m, dtype=np.int64))
+            continue
+        table = np.concatenate([post_keys[:, cols], patterns[rows][:, cols]])
+        _, ids = np.unique(table, axis=0, return_inverse=True)
+        ids = ids.reshape(-1)
+        order = np.argsort(ids[:m], kind="stable")
+        sorted_ids = ids[:m][order]
+        lo[rows] = np.searchsorted(sorted_ids, ids[m:], side="left") + k * m
+        hi[rows] = np.searchsorted(sorted_ids, ids[m:], side="right") + k * m
+        orders.append(order)
+    sizes = hi - lo
+    every = np.concatenate(orders) if orders else _EMPTY
+    members = every[np.repeat(lo, sizes) + (
+        np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes))]
+    starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    return starts, members.astype(np.int64)
+
+
 _EMPTY = np.zeros(0, dtype=np.int64)
-
-
-def _pattern_index(problem: Problem) -> dict[tuple[Any, ...], IntArray]:
-    """Posts by id and by every combination of the four pattern fields."""
-    buckets: dict[tuple[Any, ...], list[int]] = {}
-    for p, post in enumerate(problem.posts):
-        buckets.setdefault(("post", post.id), []).append(p)
-        values = (post.province, post.prefecture, post.county, post.programme)
-        for size in range(1, len(WISH_PATTERN_FIELDS) + 1):
-            for fields in combinations(range(len(WISH_PATTERN_FIELDS)), size):
-                if any(values[f] is None for f in fields):
-                    continue
-                key = tuple(values[f] if f in fields else None for f in range(4))
-                buckets.setdefault(key, []).append(p)
-    return {key: np.array(v, dtype=np.int64) for key, v in buckets.items()}

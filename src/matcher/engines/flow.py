@@ -51,6 +51,7 @@ from matcher.engines.network import (
 from matcher.engines.routes import Routes, layered_adjustment, layers_apply
 from matcher.engines.total_search import TotalSearch
 from matcher.errors import EngineCapabilityError, SolverError
+from matcher.gc_pause import paused_gc
 from matcher.objective import holds, tier_values
 from matcher.options import Progress, SolveOptions
 from matcher.solution import Status
@@ -274,8 +275,7 @@ def build_network(compiled: Compiled) -> _Network:
 
     routed = _routed_candidates(compiled)
     direct_rows = _direct_rows(compiled, routed)
-    d_cand, d_post = _direct_pairs(compiled, routed, direct_rows)
-    d_rank = compiled.rank_of(d_cand, d_post)
+    d_cand, d_post, d_rank = _direct_pairs(compiled, routed, direct_rows)
     d_cost = compiled.costs(d_cand, d_post, d_rank) * scale["preferences"]
     direct = arcs.add(cand_node[d_cand], post_node[d_post], 1, d_cost)
 
@@ -524,10 +524,10 @@ def _routed_candidates(compiled: Compiled) -> BoolArray:
 
 
 def _direct_pairs(compiled: Compiled, routed: BoolArray,
-                  direct_rows: BoolArray) -> tuple[IntArray, IntArray]:
+                  direct_rows: BoolArray) -> tuple[IntArray, IntArray, IntArray]:
     """Pairs that get their own arc: locks, every option of candidates not routed, the posts
     of routed candidates' ``direct_rows`` and their continuity pairs (routes do not pay that
-    bonus). Every arc costs its pair's true cost."""
+    bonus). Every arc costs its pair's true cost; returns candidates, posts and ranks."""
     unlocked = compiled.lock_post < 0
     lock_c = np.flatnonzero(~unlocked)
     cands = [lock_c]
@@ -557,8 +557,10 @@ def _direct_pairs(compiled: Compiled, routed: BoolArray,
     locked = compiled.lock_post[cand] == post
     fine = compiled.compat.allowed(cand, post) & ~np.isin(compiled.pair_keys(cand, post),
                                                           compiled.forbidden_keys)
-    fine &= (compiled.rank_of(cand, post) > 0) | compiled.adjusts[cand]
-    return cand[fine | locked], post[fine | locked]
+    rank = compiled.rank_of(cand, post)
+    fine &= (rank > 0) | compiled.adjusts[cand]
+    keep = fine | locked
+    return cand[keep], post[keep], rank[keep]
 
 
 def _continuity_pairs(compiled: Compiled, routed: BoolArray) -> tuple[IntArray, IntArray]:
@@ -679,6 +681,11 @@ def _fix_share(slot: ShareSlot, total: int | None, n: int, caps: IntArray, costs
 
 
 def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
+    with paused_gc():  # the build makes small objects beside the problem's: matcher.gc_pause
+        return _solve(compiled, options)
+
+
+def _solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     obstacles = network_obstacles(compiled)
     if obstacles:
         raise EngineCapabilityError(NAME, obstacles)

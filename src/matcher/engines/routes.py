@@ -88,8 +88,8 @@ def layered_adjustment(compiled: Compiled, adjusters: IntArray) -> Routes:
         return Routes.empty()
     fits = compat.attributes_ok & compat.pairings_ok
     used, slot = np.unique(compat.profile[adjusters], return_inverse=True)
-    rows, row_of_used = np.unique(fits[used], axis=0, return_inverse=True)
-    cand_row = row_of_used.reshape(-1)[slot.reshape(-1)]
+    rows, row_of_used = _distinct_rows(fits[used])
+    cand_row = row_of_used[slot.reshape(-1)]
     home = compiled.candidates.columns["home_province"][adjusters]
     major = compiled.candidates.columns["major_category"][adjusters]
     province = compiled.posts.columns["province"]
@@ -110,6 +110,19 @@ def layered_adjustment(compiled: Compiled, adjusters: IntArray) -> Routes:
                                      compat.post_class[posts], post_keys, cost,
                                      width=len(compiled.candidates.interner.codes) + 1)
     return routes
+
+
+def _distinct_rows(matrix: BoolArray) -> tuple[BoolArray, IntArray]:
+    """The distinct rows of a boolean matrix (in order of first appearance) and the index of
+    each row among them. Hashing packed rows: ``np.unique(axis=0)`` sorts whole rows as
+    opaque records, seconds for ten thousand rows of a few hundred classes."""
+    packed = np.packbits(matrix, axis=1)
+    index: dict[bytes, int] = {}
+    which = np.fromiter((index.setdefault(row.tobytes(), len(index)) for row in packed),
+                        dtype=np.int64, count=len(packed))
+    first = np.zeros(len(index), dtype=np.int64)
+    first[which[::-1]] = np.arange(len(which))[::-1]
+    return matrix[first], which
 
 
 def _preferred_pairs(compiled: Compiled) -> tuple[IntArray, IntArray]:
