@@ -22,6 +22,7 @@ from matcher.problem import (
     CANDIDATE_SELECTOR_FIELDS,
     POST_SELECTOR_FIELDS,
     WISH_PATTERN_FIELDS,
+    Candidate,
     Problem,
     Wish,
 )
@@ -165,9 +166,11 @@ def _cross_field_issues(problem: Problem | dict[str, Any]) -> Iterator[InputIssu
 
     known_posts = {p for p in post_ids if p is not None}
     partner_of = {c: _get(cand, "partner") for c, cand in zip(cand_ids, candidates, strict=True)}
+    if not _wishes_fine(candidates, known_posts):
+        for i, cand in enumerate(candidates):
+            for k, wish in enumerate(_items(cand, "wishes")):
+                yield from _wish_issues(f"candidates[{i}].wishes[{k}]", wish, known_posts)
     for i, cand in enumerate(candidates):
-        for k, wish in enumerate(_items(cand, "wishes")):
-            yield from _wish_issues(f"candidates[{i}].wishes[{k}]", wish, known_posts)
         partner, own = _get(cand, "partner"), cand_ids[i]
         if isinstance(partner, str) and own is not None:
             path = f"candidates[{i}].partner"
@@ -200,6 +203,21 @@ def _cross_field_issues(problem: Problem | dict[str, Any]) -> Iterator[InputIssu
     yield from _pair_issues("locks", _items(problem, "locks"), partner_of, known_posts)
     yield from _pair_issues("forbidden", _items(problem, "forbidden"), partner_of, known_posts)
     yield from _lock_issues(_items(problem, "locks"), _items(problem, "forbidden"), capacity)
+
+
+def _wishes_fine(candidates: list[Any], known_posts: set[str]) -> bool:
+    """True when validated candidates' wishes certainly have no issue: each distinct wish is
+    checked once (a national file has a million wishes and a few tens of thousands distinct
+    ones); otherwise every wish is walked with its path."""
+    if not all(isinstance(c, Candidate) for c in candidates):
+        return False
+    distinct = dict.fromkeys((w.post, w.province, w.prefecture, w.county, w.programme)
+                             for c in candidates for w in c.wishes)
+    for post, *pattern in distinct:
+        given = any(value is not None for value in pattern)
+        if given == (post is not None) or (post is not None and post not in known_posts):
+            return False
+    return True
 
 
 def _wish_issues(path: str, wish: Any, known_posts: set[str]) -> Iterator[InputIssue]:
