@@ -42,7 +42,7 @@ def checked_optimum(p: Problem) -> dict[str, Any] | None:
     from matcher.verify import verify
 
     expected = brute_force_optimum(p)
-    engines = ["cpsat"] + ([] if network_obstacles(compile_problem(p)) else ["flow"])
+    engines = ["cpsat", "hybrid"] + ([] if network_obstacles(compile_problem(p)) else ["flow"])
     for engine in engines:
         solution = solve(p, SolveOptions(engine=engine))
         if expected is None:

@@ -56,7 +56,7 @@ def test_flow_matches_cpsat_on_larger_problems(problem: Problem) -> None:
 def test_auto_picks_flow_exactly_when_a_network_expresses_the_problem(problem: Problem) -> None:
     solution = solve(problem, SolveOptions())
     expressible = not network_obstacles(compile_problem(problem))
-    assert solution.solver.engine == ("flow" if expressible else "cpsat")
+    assert solution.solver.engine == ("flow" if expressible else "hybrid")
 
 
 @settings(max_examples=30)

@@ -38,6 +38,7 @@ class Engine(StrEnum):
     auto = "auto"
     cpsat = "cpsat"
     flow = "flow"
+    hybrid = "hybrid"
 
 
 ProblemArg = Annotated[Path, typer.Argument(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-EngineName = Literal["auto", "cpsat", "flow"]
+EngineName = Literal["auto", "cpsat", "flow", "hybrid"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import time
 from fractions import Fraction
 
 from matcher.compile import Compiled, compile_problem
-from matcher.engines import cpsat, flow
+from matcher.engines import cpsat, flow, hybrid
 from matcher.engines.base import EngineResult, TierValue
 from matcher.engines.network import network_obstacles
 from matcher.errors import EngineCapabilityError
@@ -25,7 +25,7 @@ from matcher.solution import (
     Unassigned,
 )
 
-ENGINES = {"cpsat": cpsat.solve, "flow": flow.solve}
+ENGINES = {"cpsat": cpsat.solve, "flow": flow.solve, "hybrid": hybrid.solve}
 
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> Solution:
@@ -39,10 +39,10 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Solution:
     try:
         result = ENGINES[engine](compiled, options)
     except EngineCapabilityError as error:
-        if options.engine != "auto" or engine == "cpsat":
+        if options.engine != "auto" or engine != "flow":
             raise
-        why = f"auto: cpsat, as the network engine cannot ({'; '.join(error.rules)})"
-        result = ENGINES["cpsat"](compiled, options)
+        why = f"auto: hybrid, as the network engine cannot ({'; '.join(error.rules)})"
+        result = ENGINES["hybrid"](compiled, options)
     if why:
         result.note = f"{why}; {result.note}" if result.note else why
     solution = build_solution(compiled, result, time.monotonic() - started, options)
@@ -59,12 +59,13 @@ def choose_engine(compiled: Compiled, options: SolveOptions) -> tuple[str, str]:
     """The engine for this problem and why.
 
     The network engine when it expresses every rule exactly (it is orders of magnitude faster
-    and proves optimality by construction); CP-SAT, which expresses every rule, otherwise.
+    and proves optimality by construction); otherwise the hybrid engine, CP-SAT with every
+    rule, started and bounded by the network relaxation (reduced at national scale).
     """
     if options.engine == "auto":
         obstacles = network_obstacles(compiled)
         if obstacles:
-            return "cpsat", f"auto: cpsat, as a network cannot express {'; '.join(obstacles)}"
+            return "hybrid", f"auto: hybrid, as a network cannot express {'; '.join(obstacles)}"
         return "flow", "auto: flow, as a network expresses every rule"
     if options.engine not in ENGINES:
         raise EngineCapabilityError(options.engine, ["unknown engine"])

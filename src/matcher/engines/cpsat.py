@@ -10,11 +10,14 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 from ortools.sat.python import cp_model
 
+from matcher.columns import IntArray
 from matcher.compile import Compiled
 from matcher.engines.base import EngineResult, TierValue
 from matcher.engines.conflicts import find_conflict
@@ -83,44 +86,102 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     if pairs > MAX_PAIRS:
         raise EngineCapabilityError(NAME, [
             f"{pairs:,} candidate-post pairs (the limit is {MAX_PAIRS:,}); at this size only "
-            "problems the network engine expresses are solved (no couples, no score-first "
-            "priority, no quota restricting both candidates and posts)"])
+            "problems the network engine expresses are solved exactly; the hybrid engine "
+            "gives a feasible round with a proven bound"])
     sat = build_model(compiled)
+    run = solve_tiers(sat, options, started, deadline)
+    if run.status is Status.infeasible:
+        conflict = find_conflict(compiled, options, deadline)
+        return EngineResult(Status.infeasible, None, conflict=conflict, engine=NAME)
+    return EngineResult(run.status, run.assignment, bound=run.bound, engine=NAME,
+                        note=f"{len(sat.x)} pair variables, {run.workers} worker(s)")
+
+
+@dataclass
+class TierRun:
+    """What :func:`solve_tiers` found: the status, the assignment of the last solution, the
+    bound CP-SAT proved per tier (for the model it was given), and whether the hint given
+    was a solution of the model."""
+
+    status: Status
+    assignment: IntArray | None
+    bound: dict[str, TierValue]
+    workers: int
+    hint_feasible: bool = False
+
+
+TierCut = Callable[[str, dict[str, int]], int | None]
+"""Given a tier and the values fixed for the tiers before it, a proven bound on the tier
+(an upper bound for coverage, a lower bound otherwise, in the model's units) or ``None``."""
+
+LARGE_MODEL = 200_000  # pair variables beyond which presolve is kept light
+HINT_SECONDS = 30.0  # at most this long to complete a hint into a full solution
+
+
+def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
+                deadline: float | None, *, hint: IntArray | None = None,
+                known_bound: TierCut | None = None) -> TierRun:
+    """Optimise the tiers in order, each with the tiers before it fixed at their optimum and
+    the previous solution (or ``hint``, an assignment) as a hint.
+
+    A hint is first completed into values for every variable (with the pairs fixed), since
+    CP-SAT takes a complete feasible hint as its first solution but may never get back to an
+    incomplete one on a large model. ``known_bound`` supplies bounds proven elsewhere (a
+    relaxation): they are added as constraints, so CP-SAT stops as soon as it reaches one.
+    """
+    compiled = sat.compiled
     workers = choose_workers(options, len(sat.x))
     order: list[str] = list(compiled.problem.objective.order)
     bound: dict[str, TierValue] = {}
-    values: list[int] | None = None
+    fixed: dict[str, int] = {}
+    full: list[int] | None = None
+    hint_feasible = False
+    if hint is not None:
+        full = _complete_hint(sat, hint, options, deadline)
+        hint_feasible = full is not None
+    found_any = False
+    values: list[bool] | None = None
     status = Status.optimal
 
     for tier in order or ["feasibility"]:
-        solver = _solver(options, workers, deadline)
+        solver = _solver(options, workers, deadline, large=len(sat.x) > LARGE_MODEL)
+        known = known_bound(tier, dict(fixed)) if known_bound is not None else None
         if tier != "feasibility":
             expr = sat.tiers[tier]
             if tier in MAXIMISED:
                 sat.model.maximize(expr)
+                if known is not None:
+                    sat.model.add(expr <= known)
             else:
                 sat.model.minimize(expr)
-        if values is not None:
-            sat.model.clear_hints()  # type: ignore[no-untyped-call]
-            for var, value in zip(sat.x, values, strict=True):
-                sat.model.add_hint(var, value)
+                if known is not None:
+                    sat.model.add(expr >= known)
+        if full is not None:
+            _hint_everything(sat.model, full)
+        elif hint is not None:
+            _hint_pairs(sat, hint)
         scale = sat.quota_scale if tier == "quotas" else 1
         code = solver.solve(sat.model, _Reporter(options, f"cpsat:{tier}", started, scale))
         found = map_status(code)
         if found is Status.infeasible:
-            conflict = find_conflict(compiled, options, deadline)
-            return EngineResult(Status.infeasible, None, conflict=conflict, engine=NAME)
+            return TierRun(Status.infeasible, None, bound, workers, hint_feasible)
         if found is Status.unknown:
-            status = Status.unknown if values is None else Status.feasible
+            status = Status.unknown if not found_any else Status.feasible
             break
+        found_any = True
         values = [solver.boolean_value(v) for v in sat.x]
+        full = list(solver.response_proto.solution)
         if tier == "feasibility":
             break
-        bound[tier] = _tier_bound(sat, tier, solver.best_objective_bound)
+        value = round(solver.objective_value)
+        proven = solver.best_objective_bound
+        if known is not None and value == known:
+            found, proven = Status.optimal, value
+        bound[tier] = _tier_bound(sat, tier, proven)
         if found is Status.feasible:
             status = Status.feasible
             break
-        value = round(solver.objective_value)
+        fixed[tier] = value
         sat.model.add(expr == value)
         sat.model.clear_objective()  # type: ignore[no-untyped-call]
 
@@ -129,16 +190,51 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
         chosen = np.array(values, dtype=np.bool_)
         assignment = np.full(compiled.n, -1, dtype=np.int64)
         assignment[sat.edges.cand[chosen]] = sat.edges.post[chosen]
-    return EngineResult(status, assignment, bound=bound, engine=NAME,
-                        note=f"{len(sat.x)} pair variables, {workers} worker(s)")
+    return TierRun(status, assignment, bound, workers, hint_feasible)
 
 
-def _solver(options: SolveOptions, workers: int, deadline: float | None) -> cp_model.CpSolver:
+def _hint_pairs(sat: SatModel, hint: IntArray) -> None:
+    sat.model.clear_hints()  # type: ignore[no-untyped-call]
+    chosen = (hint[sat.edges.cand] == sat.edges.post).astype(int).tolist()
+    for var, value in zip(sat.x, chosen, strict=True):
+        sat.model.add_hint(var, value)
+
+
+def _hint_everything(model: cp_model.CpModel, values: list[int]) -> None:
+    model.clear_hints()  # type: ignore[no-untyped-call]
+    hint = model.proto.solution_hint
+    hint.vars.extend(range(len(values)))
+    hint.values.extend(values)
+
+
+def _complete_hint(sat: SatModel, hint: IntArray, options: SolveOptions,
+                   deadline: float | None) -> list[int] | None:
+    """Values of every variable extending the hinted pairs, or ``None`` when the hint breaks
+    a rule (or cannot be completed in time)."""
+    _hint_pairs(sat, hint)
+    solver = _solver(options, 1, deadline, large=True)
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    solver.parameters.max_time_in_seconds = min(solver.parameters.max_time_in_seconds,
+                                                HINT_SECONDS)
+    code = solver.solve(sat.model)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return list(solver.response_proto.solution)
+
+
+def _solver(options: SolveOptions, workers: int, deadline: float | None, *,
+            large: bool = False) -> cp_model.CpSolver:
+    """A solver for the remaining time; on a large model presolve is kept to one light pass
+    (its probing alone can take minutes on a national round)."""
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = options.seed
     if deadline is not None:
         solver.parameters.max_time_in_seconds = max(0.01, deadline - time.monotonic())
+    if large:
+        solver.parameters.cp_model_probing_level = 0
+        solver.parameters.symmetry_level = 0
+        solver.parameters.max_presolve_iterations = 1
     return solver
 
 

@@ -56,9 +56,16 @@ def _groups(keys: IntArray, size: int) -> list[IntArray]:
     return [order[bounds[i]:bounds[i + 1]] for i in range(size)]
 
 
-def build_model(compiled: Compiled, *, conflict_mode: bool = False) -> SatModel:
-    """The whole model: variables, every hard rule, and the three tier expressions."""
-    edges = compiled.edge_set(for_conflicts=True) if conflict_mode else compiled.edges
+def build_model(compiled: Compiled, *, conflict_mode: bool = False,
+                edges: EdgeSet | None = None, fans: Fans | None = None) -> SatModel:
+    """The whole model: variables, every hard rule, and the three tier expressions.
+
+    ``edges`` restricts the pairs (a reduced model; default: every pair a solution may
+    contain). ``fans`` are the pairs that carry a priority constraint; by default the ranked
+    eligible pairs among ``edges``, which is all of them unless ``edges`` was restricted.
+    """
+    if edges is None:
+        edges = compiled.edge_set(for_conflicts=True) if conflict_mode else compiled.edges
     sat = SatModel(compiled, edges, conflict_mode)
     sat.x = [sat.model.new_bool_var(f"x[{compiled.problem.candidates[c].id},"
                                   f"{compiled.problem.posts[p].id}]")
@@ -75,7 +82,7 @@ def build_model(compiled: Compiled, *, conflict_mode: bool = False) -> SatModel:
             add_hard_quota(sat, quota)
     add_couples(sat)
     if compiled.problem.rules.respect_priority:
-        add_priority(sat)
+        add_priority(sat, fans)
     add_tiers(sat)
     return sat
 
@@ -178,7 +185,7 @@ def add_couples(sat: SatModel) -> None:
                 constraint.only_enforce_if(lit)
 
 
-def add_priority(sat: SatModel) -> None:
+def add_priority(sat: SatModel, fans: Fans | None = None) -> None:
     """No justified envy (SPEC §4 Priority), as score ladders per post (see
     :mod:`matcher.engines.cpsat_priority`).
 
@@ -208,13 +215,13 @@ def add_priority(sat: SatModel) -> None:
     if rule is not None:
         for c in range(compiled.n):
             guards_of[c] = [rule, *guards_of.get(c, [])]
-    envious = (edges.rank > 0) & edges.eligible
-    if not sat.conflict_mode:
-        envious &= ~locked[edges.cand]
+    if fans is None:
+        envious = (edges.rank > 0) & edges.eligible
+        if not sat.conflict_mode:
+            envious &= ~locked[edges.cand]
+        fans = Fans.of(edges.cand, edges.post, edges.rank, envious)
     add_priority_ladders(model, compiled, x=sat.x, cand=edges.cand, post=edges.post,
-                         rank=edges.rank, holder=holder,
-                         fans=Fans.of(edges.cand, edges.post, edges.rank, envious),
-                         guards_of=guards_of)
+                         rank=edges.rank, holder=holder, fans=fans, guards_of=guards_of)
 
 
 def add_tiers(sat: SatModel) -> None:

@@ -1,0 +1,288 @@
+"""Hybrid engine for the rules a network cannot express (couples, score-first priority,
+quotas restricting both sides, quota families that do not nest).
+
+1. **Relaxation.** The problem without those rules is solved exactly by the network engine.
+   Its lexicographic optimum bounds the real one: every tier is at least as good, and a tier
+   is bounded by it as long as the tiers before it equal the relaxation's. When the real
+   round reaches the relaxation's values it is proven optimal on the spot.
+2. **Starting point.** Score-first serial dictatorship (:mod:`matcher.engines.serial`), a
+   round without envy, is the first hint.
+3. **CP-SAT** solves the problem with every rule, tier by tier, with the relaxation's values
+   as proven cuts. When the full model would be too large (服从调剂 at national scale
+   makes tens of millions of pairs), the model is *reduced*: every ranked pair is kept, and
+   with it every priority constraint (they concern ranked pairs only, so the answer obeys
+   the rule exactly), but adjustment is offered only at the posts that need it (seats left
+   by the starting point or adjusted in the relaxation), cheapest first, within a budget.
+   A reduced model's answer is feasible; its bound is the relaxation's, and its status is
+   ``optimal`` only when it meets that bound.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from matcher.columns import BoolArray, IntArray
+from matcher.compile import Compiled, EdgeSet, compile_problem
+from matcher.engines import flow
+from matcher.engines.base import EngineResult, TierValue
+from matcher.engines.conflicts import find_conflict
+from matcher.engines.cpsat import MAX_PAIRS, estimated_pairs, solve_tiers
+from matcher.engines.cpsat_model import build_model
+from matcher.engines.cpsat_priority import Fans, score_levels
+from matcher.engines.network import network_obstacles
+from matcher.engines.serial import ranked_options, serial_dictatorship
+from matcher.errors import EngineCapabilityError
+from matcher.objective import tier_values
+from matcher.options import Progress, SolveOptions
+from matcher.problem import Problem
+from matcher.solution import Status
+
+NAME = "hybrid"
+REDUCED_PAIRS = 250_000  # pair budget of a reduced model (ranked pairs come first)
+RELAXATION_SHARE = 0.5  # at most this share of the time limit goes to the relaxation
+
+
+@dataclass
+class Relaxation:
+    """The relaxed optimum: its tier values (quotas without the dropped quotas) and its
+    assignment, and which rules were dropped to get it."""
+
+    values: dict[str, TierValue]
+    assignment: IntArray
+    dropped: list[str]
+
+    def bound(self, tier: str, order: list[str], fixed: dict[str, TierValue]) -> TierValue | None:
+        """The relaxation's value of ``tier`` when it bounds it: every earlier tier is fixed
+        at the relaxation's value (a worse earlier tier frees the later ones)."""
+        if tier not in order:
+            return None
+        for earlier in order[:order.index(tier)]:
+            if fixed.get(earlier) != self.values[earlier]:
+                return None
+        return self.values[tier]
+
+
+def relaxed_problem(problem: Problem, compiled: Compiled) -> tuple[Problem, list[str]]:
+    """``problem`` without couples, priority, and the quotas a network cannot hold."""
+    dropped: list[str] = []
+    if compiled.couples:
+        dropped.append("couples")
+    if problem.rules.respect_priority:
+        dropped.append("respect_priority")
+    crossing = {q.id for q in compiled.quotas if not (q.post_mask.all() or q.cand_mask.all())}
+    quotas = [q for q in problem.rules.quotas if q.id not in crossing]
+    candidates = [c.model_copy(update={"partner": None}) if c.partner else c
+                  for c in problem.candidates]
+    relaxed = problem.model_copy(update={
+        "candidates": candidates,
+        "rules": problem.rules.model_copy(update={"respect_priority": False,
+                                                  "quotas": quotas}),
+    })
+    dropped += sorted(crossing)
+    while True:  # quota families that do not nest: drop the later quota of each clash
+        obstacles = network_obstacles(compile_problem(relaxed))
+        clash = next((o for o in obstacles if "overlap without nesting" in o), None)
+        if clash is None:
+            return relaxed, dropped
+        later = clash.split(" and ")[-1].split(" ")[0]
+        dropped.append(later)
+        relaxed = relaxed.model_copy(update={"rules": relaxed.rules.model_copy(update={
+            "quotas": [q for q in relaxed.rules.quotas if q.id != later]})})
+
+
+def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
+    started = time.monotonic()
+    deadline = None if options.time_limit is None else started + options.time_limit
+    problem = compiled.problem
+    order: list[str] = list(problem.objective.order)
+
+    _progress(options, "hybrid:relaxation", started)
+    relaxed, dropped = relaxed_problem(problem, compiled)
+    relaxed_compiled = compile_problem(relaxed)
+    relax_limit = (None if options.time_limit is None
+                   else options.time_limit * RELAXATION_SHARE)
+    relax_options = SolveOptions(time_limit=relax_limit, workers=options.workers,
+                                 seed=options.seed, engine="flow")
+    try:
+        relaxed_result = flow.solve(relaxed_compiled, relax_options)
+    except EngineCapabilityError as error:  # e.g. costs too wide for 64 bits
+        dropped.append(f"(no relaxation: {'; '.join(error.rules)})")
+        relaxed_result = EngineResult(Status.unknown, None)
+    if relaxed_result.status is Status.infeasible:
+        # Rules of the relaxation are rules of the problem: its conflict is one here too.
+        return EngineResult(Status.infeasible, None, conflict=relaxed_result.conflict,
+                            engine=NAME, note="the relaxation alone is infeasible")
+    relaxation = None
+    if relaxed_result.assignment is not None and relaxed_result.status is Status.optimal:
+        pairs = relaxed_compiled.pairs(relaxed_result.assignment)
+        relaxation = Relaxation(tier_values(relaxed_compiled, pairs),
+                                relaxed_result.assignment, dropped)
+
+    _progress(options, "hybrid:serial", started)
+    hint = serial_dictatorship(compiled)
+    full = estimated_pairs(compiled) <= MAX_PAIRS
+    if full:
+        edges, fans = compiled.edges, None
+    else:
+        edges = reduced_edges(compiled, hint, relaxation, REDUCED_PAIRS)
+        fans = all_fans(compiled)
+
+    _progress(options, "hybrid:model", started)
+    sat = build_model(compiled, edges=edges, fans=fans)
+    scales = {"coverage": 1, "quotas": sat.quota_scale, "preferences": 1}
+
+    def known_bound(tier: str, fixed: dict[str, int]) -> int | None:
+        if relaxation is None:
+            return None
+        in_units = {t: Fraction(v, scales[t]) for t, v in fixed.items()}
+        value = relaxation.bound(tier, order, in_units)  # type: ignore[arg-type]
+        if value is None:
+            return None
+        scaled = Fraction(value) * scales[tier]
+        return math.floor(scaled) if tier == "coverage" else math.ceil(scaled)
+
+    run = solve_tiers(sat, options, started, deadline, hint=hint, known_bound=known_bound)
+    note = (f"{len(sat.x):,} pair variables ({'full' if full else 'reduced'} model), "
+            f"{run.workers} worker(s); "
+            + (f"relaxation without {', '.join(dropped)}" if dropped else
+               "the relaxation is the problem itself"))
+    if run.status is Status.infeasible:
+        if full:
+            conflict = find_conflict(compiled, options, deadline)
+            return EngineResult(Status.infeasible, None, conflict=conflict, engine=NAME,
+                                note=note)
+        return EngineResult(Status.unknown, None, bound=_relaxation_bounds(relaxation, order),
+                            engine=NAME, note=note + "; the reduced model has no solution")
+    assignment = run.assignment
+    if assignment is None and run.hint_feasible:
+        assignment = hint  # CP-SAT ran out of time before its first solution: keep the hint
+        note += "; the answer is the serial-dictatorship start (no better one found in time)"
+    if full and run.assignment is not None:
+        return EngineResult(run.status, assignment, bound=run.bound, engine=NAME, note=note)
+    return _reduced_result(compiled, assignment, relaxation, order, note)
+
+
+def _reduced_result(compiled: Compiled, assignment: IntArray | None,
+                    relaxation: Relaxation | None, order: list[str], note: str) -> EngineResult:
+    """An answer whose optimality CP-SAT did not prove on the full model: bound by the
+    relaxation, optimal only when the answer meets it on every tier."""
+    if assignment is None:
+        return EngineResult(Status.unknown, None, bound=_relaxation_bounds(relaxation, order),
+                            engine=NAME, note=note)
+    values = tier_values(compiled, compiled.pairs(assignment))
+    bound: dict[str, TierValue] = {}
+    if relaxation is not None:
+        for tier in order:
+            value = relaxation.bound(tier, order, values)
+            if value is None:
+                break
+            bound[tier] = value
+    proven = all(bound.get(t) == values[t] for t in order)
+    return EngineResult(Status.optimal if proven else Status.feasible, assignment,
+                        bound=bound, engine=NAME, note=note)
+
+
+def _relaxation_bounds(relaxation: Relaxation | None, order: list[str]) -> dict[str, TierValue]:
+    if relaxation is None or not order:
+        return {}
+    return {order[0]: relaxation.values[order[0]]}
+
+
+def all_fans(compiled: Compiled) -> Fans:
+    """Every pair that carries a priority constraint, whether or not it is in the model."""
+    rc, rp, rr = ranked_options(compiled)
+    return Fans(rc, rp, rr)
+
+
+def reduced_edges(compiled: Compiled, hint: IntArray, relaxation: Relaxation | None,
+                  budget: int) -> EdgeSet:
+    """The pairs of a reduced model: the locks, the ranked pairs near each post's cutoff,
+    and adjustment at the posts that need it.
+
+    A post's *cutoff* is the lowest score holding it in the serial-dictatorship start, when
+    that fills it. Candidates well below it cannot move in without displacing higher-scoring
+    fans, so their pairs there are left out (their priority constraints stay). Posts that
+    need adjustment: seats the start filled by adjustment or left empty, and posts the
+    relaxation filled by adjustment. Each 服从调剂 candidate is offered the cheapest of them,
+    as many as the budget left after the ranked pairs allows, plus the pairs the start and
+    the relaxation use.
+    """
+    rc, rp, _ = ranked_options(compiled)
+    m = compiled.m
+    level = score_levels(compiled)
+    near = _near_cutoff(compiled, hint, level, rc, rp)
+    rc, rp = rc[near], rp[near]
+    hint_pairs = compiled.pairs(hint)
+    need: BoolArray = np.zeros(m, dtype=np.bool_)
+    filled = np.bincount(hint[hint >= 0], minlength=m)
+    need |= filled < compiled.capacity
+    need[hint_pairs.post[(hint_pairs.rank == 0) & ~hint_pairs.locked]] = True
+    extra_c, extra_p = [hint_pairs.cand], [hint_pairs.post]
+    if relaxation is not None:
+        rel = compiled.pairs(relaxation.assignment)
+        adjusted = (rel.rank == 0) & ~rel.locked
+        need[rel.post[adjusted]] = True
+        extra_c.append(rel.cand[adjusted])
+        extra_p.append(rel.post[adjusted])
+    compat = compiled.compat
+    adjusters = np.flatnonzero(compiled.adjusts & compat.candidate_ok
+                               & (compiled.lock_post < 0))
+    needed_posts = np.flatnonzero(need)
+    per_candidate = max(1, (budget - len(rc)) // max(1, len(adjusters)))
+    chosen_c: list[IntArray] = []
+    chosen_p: list[IntArray] = []
+    for start in range(0, len(adjusters), 2048):
+        block = adjusters[start:start + 2048]
+        cc = np.repeat(block, len(needed_posts))
+        pp = np.tile(needed_posts, len(block))
+        ok = compat.allowed(cc, pp) & (compiled.rank_of(cc, pp) == 0)
+        cc, pp = cc[ok], pp[ok]
+        cost = compiled.costs(cc, pp, np.zeros(len(cc), dtype=np.int64))
+        order = np.lexsort((pp, cost, cc))
+        cc, pp = cc[order], pp[order]
+        first = np.searchsorted(cc, cc, side="left")
+        keep = (np.arange(len(cc)) - first) < per_candidate
+        chosen_c.append(cc[keep])
+        chosen_p.append(pp[keep])
+    locked = np.flatnonzero(compiled.lock_post >= 0)
+    cand = np.concatenate([rc, *chosen_c, *extra_c, locked])
+    post = np.concatenate([rp, *chosen_p, *extra_p, compiled.lock_post[locked]])
+    keys, first_index = np.unique(compiled.pair_keys(cand, post), return_index=True)
+    cand, post = cand[first_index], post[first_index]
+    is_lock = compiled.lock_post[cand] == post
+    keep = is_lock | ((compiled.lock_post[cand] < 0)
+                      & ~np.isin(keys, compiled.forbidden_keys)
+                      & compat.allowed(cand, post))
+    cand, post = cand[keep], post[keep]
+    rank = compiled.rank_of(cand, post)
+    attributes_ok = compat.allowed(cand, post, with_pairings=False) & (
+        (rank > 0) | compiled.adjusts[cand])
+    eligible = attributes_ok & compat.allowed(cand, post)
+    return EdgeSet(cand, post, rank, compiled.costs(cand, post, rank),
+                   compiled.lock_post[cand] == post, eligible, attributes_ok)
+
+
+CUTOFF_SLACK = 2  # score levels below a post's cutoff whose pairs stay in a reduced model
+
+
+def _near_cutoff(compiled: Compiled, hint: IntArray, level: IntArray, cand: IntArray,
+                 post: IntArray) -> BoolArray:
+    """Ranked pairs at posts the start leaves open, or whose candidate scores within
+    ``CUTOFF_SLACK`` levels of the post's cutoff, or that the start uses."""
+    held = np.flatnonzero((hint >= 0) & (compiled.lock_post < 0))
+    lowest = np.full(compiled.m, np.iinfo(np.int64).max)
+    np.minimum.at(lowest, hint[held], level[held])
+    full = np.bincount(hint[hint >= 0], minlength=compiled.m) >= compiled.capacity
+    cutoff = np.where(full & (lowest < np.iinfo(np.int64).max), lowest, -1)
+    keep: BoolArray = (level[cand] >= cutoff[post] - CUTOFF_SLACK) | (hint[cand] == post)
+    return keep
+
+
+def _progress(options: SolveOptions, phase: str, started: float) -> None:
+    if options.progress is not None:
+        options.progress(Progress(phase, time.monotonic() - started))

@@ -1,0 +1,75 @@
+"""The hybrid engine's reduced model, forced on small problems and checked against brute force.
+
+A reduced model leaves pairs out, so it may miss the optimum; what it must never do is break
+a rule, claim a bound better than the optimum, claim ``optimal`` wrongly, or call a feasible
+problem infeasible.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+from matcher import solve
+from matcher.compile import compile_problem
+from matcher.engines import hybrid
+from matcher.engines.serial import serial_dictatorship
+from matcher.options import SolveOptions
+from matcher.problem import Problem
+from matcher.verify import verify
+from tests.bruteforce import brute_force_optimum
+from tests.strategies import problems
+
+
+def _lexicographic(problem: Problem, values: dict[str, Fraction]) -> tuple[Fraction, ...]:
+    """Tier values as a tuple that sorts best first."""
+    return tuple(-values[t] if t == "coverage" else values[t] for t in problem.objective.order)
+
+
+@given(problems(max_candidates=7, max_posts=4))
+def test_reduced_model_is_valid_and_its_bound_holds(problem: Problem) -> None:
+    expected = brute_force_optimum(problem)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hybrid, "MAX_PAIRS", -1)  # every problem takes the reduced path
+        solution = solve(problem, SolveOptions(engine="hybrid"))
+    if expected is None:
+        assert solution.status in ("infeasible", "unknown")
+        assert solution.status == "unknown" or solution.conflict
+        return
+    assert "reduced model" in (solution.solver.note or "")
+    assert solution.status != "infeasible", "a feasible problem was called infeasible"
+    optimum = {t: Fraction(expected[t]) for t in problem.objective.order}
+    bound = {t: Fraction(getattr(solution.bound, t)) for t in problem.objective.order
+             if getattr(solution.bound, t) is not None}
+    # The bound, read lexicographically, is never worse than the optimum.
+    for tier in problem.objective.order:
+        if tier not in bound or bound[tier] != optimum[tier]:
+            if tier in bound:
+                assert (bound[tier] >= optimum[tier] if tier == "coverage"
+                        else bound[tier] <= optimum[tier]), tier
+            break
+    if solution.status == "unknown":
+        return
+    assert verify(problem, solution) == []
+    found = {t: Fraction(getattr(solution.objective, t)) for t in problem.objective.order}
+    assert _lexicographic(problem, found) >= _lexicographic(problem, optimum)
+    if solution.status == "optimal":
+        assert found == optimum
+
+
+@given(problems(max_candidates=7, max_posts=4))
+def test_serial_dictatorship_places_within_capacity_and_eligibility(problem: Problem) -> None:
+    compiled = compile_problem(problem)
+    assignment = serial_dictatorship(compiled)
+    placed = assignment >= 0
+    counts = np.bincount(assignment[placed], minlength=compiled.m)
+    assert (counts <= compiled.capacity).all()
+    cand = placed.nonzero()[0]
+    post = assignment[placed]
+    locked = compiled.lock_post[cand] == post
+    allowed = compiled.compat.allowed(cand, post)
+    ranked = compiled.rank_of(cand, post) > 0
+    assert (locked | (allowed & (ranked | compiled.adjusts[cand]))).all()
