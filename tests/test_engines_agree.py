@@ -65,12 +65,13 @@ def test_flow_builds_the_same_network_in_small_chunks(problem: Problem) -> None:
     import matcher.engines.flow as flow
 
     whole = solve(problem, SolveOptions(engine="flow"))
-    saved = flow._CHUNK_ENTRIES
+    saved = flow._CHUNK_ENTRIES, flow._DIRECT_FACTOR
     flow._CHUNK_ENTRIES = 3  # every pattern in a chunk of its own
+    flow._DIRECT_FACTOR = 0  # and every pattern a route, not direct arcs
     try:
         chunked = solve(problem, SolveOptions(engine="flow"))
     finally:
-        flow._CHUNK_ENTRIES = saved
+        flow._CHUNK_ENTRIES, flow._DIRECT_FACTOR = saved
     assert chunked.status == whole.status
     assert _tiers(problem, chunked) == _tiers(problem, whole)
 
@@ -95,4 +96,51 @@ def test_flow_matches_brute_force_with_bonuses_of_any_sign(problem_dict: dict[st
     for tier in problem.objective.order:
         got = solution.objective.model_dump()[tier]
         assert abs(float(got) - float(expected[tier])) <= 1e-9, tier
+    assert verify(problem, solution) == []
+
+
+@settings(max_examples=60)
+@given(network_problems(max_candidates=9, max_posts=5))
+def test_flow_matches_brute_force_with_every_pattern_routed(problem: Problem) -> None:
+    """Small wish patterns become direct arcs at scale; routed, they must give the same."""
+    import matcher.engines.flow as flow
+
+    expected = brute_force_optimum(problem)
+    saved = flow._DIRECT_FACTOR
+    flow._DIRECT_FACTOR = 0
+    try:
+        solution = solve(problem, SolveOptions(engine="flow"))
+    finally:
+        flow._DIRECT_FACTOR = saved
+    if expected is None:
+        assert solution.status == "infeasible"
+        return
+    assert solution.status == "optimal"
+    for tier in problem.objective.order:
+        got = solution.objective.model_dump()[tier]
+        assert abs(float(got) - float(expected[tier])) <= 1e-9, tier
+    assert verify(problem, solution) == []
+
+
+def test_flow_charges_a_negative_continuity_bonus_on_every_route() -> None:
+    """Found by the any-sign property: routes left the continuity bonus to direct arcs, so a
+    negative one (a surcharge) was skipped by going through a hub to the continued post."""
+    def cand(i: int, **fields: Any) -> dict[str, Any]:
+        return {"id": f"C{i}", "home_province": "SD", "score": 60, **fields}
+
+    place = {"province": "XJ", "prefecture": "Kashgar", "programme": "basic_education",
+             "county": "Kashgar-Shule"}
+    posts = [{"id": f"P{k}", **place} for k in range(4)]
+    posts[2]["continuity_university"] = "U1"
+    problem = parse_problem({
+        "candidates": [cand(0), cand(1, wishes=[{"province": "XJ"}], university="U1"),
+                       cand(2, accept_adjustment=True, university="U1"),
+                       cand(3, wishes=[{"province": "XJ"}]), cand(4)],
+        "posts": posts,
+        "objective": {"continuity_bonus": -1},
+    })
+    expected = brute_force_optimum(problem)
+    assert expected is not None
+    solution = solve(problem, SolveOptions(engine="flow"))
+    assert solution.objective.preferences == expected["preferences"]
     assert verify(problem, solution) == []

@@ -128,8 +128,9 @@ def tier_multipliers(compiled: Compiled, quota_unit: int) -> dict[str, int]:
     bonuses = objective.home_bonus + objective.fit_bonus + objective.continuity_bonus
     high = max(0, worst_rank, objective.adjustment_cost)
     low = min(0, objective.adjustment_cost) - max(0, bonuses)
+    placed = min(n, int(compiled.capacity.sum()))  # no solution assigns more
     swing = {
-        "preferences": n * (high - low),
+        "preferences": placed * (high - low),
         "quotas": sum(int(q.penalty * quota_unit) * ((q.min or 0) + 4 * n)
                       for q in compiled.quotas if not q.hard),
         "coverage": int((compiled.weight * compiled.capacity).sum()),
@@ -307,6 +308,9 @@ def _rank_cost(compiled: Compiled, rank: IntArray) -> IntArray:
     return cost
 
 
+_DIRECT_FACTOR = 2  # 0 routes every pattern with posts (tests exercise routes that way)
+
+
 def _direct_rows(compiled: Compiled, routed: BoolArray) -> BoolArray:
     """Wish rows of routed candidates that are cheaper as direct arcs than as a route: those
     of a pattern whose k rows and s posts make k·s ≤ 2(k + s) (a route costs k entries, s
@@ -316,7 +320,7 @@ def _direct_rows(compiled: Compiled, routed: BoolArray) -> BoolArray:
     n_patterns = len(wishes.starts) - 1
     k = np.bincount(wishes.pattern[rows], minlength=n_patterns)
     s = np.diff(wishes.starts)
-    small = k * s <= 2 * (k + s)
+    small = k * s <= _DIRECT_FACTOR * (k + s)
     direct: BoolArray = rows & small[wishes.pattern]
     return direct
 
@@ -510,8 +514,9 @@ def _bonus_table(compiled: Compiled, class_rep: IntArray) -> tuple[IntArray, Int
 
 def _routed_candidates(compiled: Compiled) -> BoolArray:
     """Candidates who can share routes without changing any cost or option: eligible,
-    unlocked, with no forbidden pair, and (if they accept adjustment) no wish whose rank
-    costs more than adjustment."""
+    unlocked, with no forbidden pair, (if they accept adjustment) no wish whose rank costs
+    more than adjustment, and, when the continuity bonus is negative (a surcharge routes
+    would not charge), not from a university some post continues."""
     objective = compiled.problem.objective
     wishes = compiled.wishes
     too_dear = np.zeros(compiled.n, dtype=np.bool_)
@@ -520,6 +525,11 @@ def _routed_candidates(compiled: Compiled) -> BoolArray:
     has_forbidden[compiled.forbidden_keys // max(compiled.m, 1)] = True
     routed: BoolArray = (compiled.compat.candidate_ok & (compiled.lock_post < 0)
                          & ~has_forbidden & ~(too_dear & compiled.adjusts))
+    if objective.continuity_bonus < 0:
+        interner = compiled.candidates.interner
+        continued = [interner.lookup(p.continuity_university) for p in compiled.problem.posts
+                     if p.continuity_university is not None]
+        routed &= ~np.isin(compiled.candidates.columns["university"], continued)
     return routed
 
 
