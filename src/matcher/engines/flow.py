@@ -48,7 +48,7 @@ from matcher.engines.network import (
     share_of_total,
     unit_share_excess,
 )
-from matcher.engines.routes import Routes, layered_adjustment, layers_apply
+from matcher.engines.routes import Paths, Routes, layered_adjustment, layers_apply, shortcut
 from matcher.engines.total_search import TotalSearch
 from matcher.errors import EngineCapabilityError, SolverError
 from matcher.gc_pause import paused_gc
@@ -234,18 +234,15 @@ def _deepest(groups: list[Group], size: int) -> IntArray:
 @dataclass
 class _Network:
     arcs: _Arcs
-    direct: slice
+    direct: slice  # candidate → post
     direct_cand: IntArray
     direct_post: IntArray
-    hub_entry: slice
-    hub_members: IntArray  # candidate per hub-entry arc
-    hub_of_member: IntArray
-    hub_class: slice
-    hub_class_hub: IntArray
-    hub_class_class: IntArray
-    class_post: slice
-    class_post_class: IntArray
-    class_post_post: IntArray
+    paths: Paths  # the aggregated part, whose arcs follow
+    hub_entry: slice  # candidate → hub
+    hub_class: slice  # hub → group
+    hub_post: slice  # hub → post
+    cand_class: slice  # candidate → group
+    class_post: slice  # group → post
     source: int
     sink: int
     total_arc: int
@@ -277,23 +274,33 @@ def build_network(compiled: Compiled) -> _Network:
     routed = _routed_candidates(compiled)
     direct_rows = _direct_rows(compiled, routed)
     d_cand, d_post, d_rank = _direct_pairs(compiled, routed, direct_rows)
-    d_cost = compiled.costs(d_cand, d_post, d_rank) * scale["preferences"]
-    direct = arcs.add(cand_node[d_cand], post_node[d_post], 1, d_cost)
+    paths = shortcut(_routes(compiled, routed, direct_rows))
+    # Routes of one candidate to one post are direct arcs too, at the route's cost (never
+    # below the pair's true cost, which another arc then offers).
+    d_cost = np.concatenate([compiled.costs(d_cand, d_post, d_rank), paths.cand_post_cost])
+    d_cand = np.concatenate([d_cand, paths.cand_post_cand])
+    d_post = np.concatenate([d_post, paths.cand_post_post])
+    direct = arcs.add(cand_node[d_cand], post_node[d_post], 1, d_cost * scale["preferences"])
 
-    routes = _routes(compiled, routed, direct_rows)
-    hub_node = arcs.new_nodes(routes.hubs)
-    group_node = arcs.new_nodes(routes.groups)
-    hub_entry = arcs.add(cand_node[routes.entry_cand], hub_node[routes.entry_hub], 1,
-                         routes.entry_cost * scale["preferences"])
-    sizes = np.bincount(routes.entry_hub, minlength=routes.hubs)
-    hub_class = arcs.add(hub_node[routes.step_hub], group_node[routes.step_group],
-                         sizes[routes.step_hub], routes.step_cost * scale["preferences"])
-    class_post = arcs.add(group_node[routes.exit_group], post_node[routes.exit_post],
-                          compiled.capacity[routes.exit_post])
-    return _Network(arcs, direct, d_cand, d_post, hub_entry, routes.entry_cand,
-                    routes.entry_hub, hub_class, routes.step_hub, routes.step_group,
-                    class_post, routes.exit_group, routes.exit_post, source, sink, total_arc,
-                    n)
+    pref = scale["preferences"]
+    hub_node = arcs.new_nodes(paths.hubs)
+    group_node = arcs.new_nodes(paths.groups)
+    sizes = paths.hub_sizes()
+    return _Network(
+        arcs, direct, d_cand, d_post, paths,
+        hub_entry=arcs.add(cand_node[paths.entry_cand], hub_node[paths.entry_hub], 1,
+                           paths.entry_cost * pref),
+        hub_class=arcs.add(hub_node[paths.step_hub], group_node[paths.step_group],
+                           sizes[paths.step_hub], paths.step_cost * pref),
+        hub_post=arcs.add(hub_node[paths.hub_post_hub], post_node[paths.hub_post_post],
+                          sizes[paths.hub_post_hub], paths.hub_post_cost * pref),
+        cand_class=arcs.add(cand_node[paths.cand_group_cand],
+                            group_node[paths.cand_group_group], 1,
+                            paths.cand_group_cost * pref),
+        class_post=arcs.add(group_node[paths.exit_group], post_node[paths.exit_post],
+                            compiled.capacity[paths.exit_post]),
+        source=source, sink=sink, total_arc=total_arc, candidates=n,
+    )
 
 
 _NO_ARC = np.iinfo(np.int64).min
@@ -775,23 +782,37 @@ def _search_total(compiled: Compiled, circulation: _Circulation, relaxed: IntArr
 
 
 def _assignment(compiled: Compiled, net: _Network, flows: IntArray) -> IntArray:
-    """Read the candidates' posts off the flows, pairing hub units with class units."""
+    """Read the candidates' posts off the flows. Every unit entering a group may leave by any
+    of its exits, and every candidate entering a hub may take any unit leaving it (all reach
+    the same posts at the same cost), so units are paired in order at each."""
+    paths = net.paths
     assignment = np.full(compiled.n, -1, dtype=np.int64)
     used = flows[net.direct] > 0
     assignment[net.direct_cand[used]] = net.direct_post[used]
-    # Inside a class every hub unit may take every post unit: pair them in order.
-    hc_flow = flows[net.hub_class]
-    order = np.argsort(net.hub_class_class, kind="stable")
-    unit_hub = np.repeat(net.hub_class_hub[order], hc_flow[order])
-    cp_flow = flows[net.class_post]
-    order = np.argsort(net.class_post_class, kind="stable")
-    unit_post = np.repeat(net.class_post_post[order], cp_flow[order])
-    if len(unit_hub) != len(unit_post):
-        raise SolverError("flow not conserved at class nodes")
+    # Units into groups, from hubs (source h ≥ 0) and from candidates (source −1 − c).
+    hc, cc = flows[net.hub_class], flows[net.cand_class]
+    in_group = np.concatenate([np.repeat(paths.step_group, hc),
+                               np.repeat(paths.cand_group_group, cc)])
+    in_source = np.concatenate([np.repeat(paths.step_hub, hc),
+                                np.repeat(-1 - paths.cand_group_cand, cc)])
+    cp = flows[net.class_post]
+    out_group = np.repeat(paths.exit_group, cp)
+    out_post = np.repeat(paths.exit_post, cp)
+    order_in = np.argsort(in_group, kind="stable")
+    order_out = np.argsort(out_group, kind="stable")
+    if not np.array_equal(in_group[order_in], out_group[order_out]):
+        raise SolverError("flow not conserved at group nodes")
+    source, post = in_source[order_in], out_post[order_out]
+    alone = source < 0
+    assignment[-1 - source[alone]] = post[alone]
+    # Units out of hubs: through groups, or straight to a post.
+    hp = flows[net.hub_post]
+    unit_hub = np.concatenate([source[~alone], np.repeat(paths.hub_post_hub, hp)])
+    unit_post = np.concatenate([post[~alone], np.repeat(paths.hub_post_post, hp)])
     by_hub = np.argsort(unit_hub, kind="stable")
     entered = flows[net.hub_entry] > 0
-    riders = net.hub_members[entered]
-    rider_hub = net.hub_of_member[entered]
+    riders = paths.entry_cand[entered]
+    rider_hub = paths.entry_hub[entered]
     rider_order = np.argsort(rider_hub, kind="stable")
     if not np.array_equal(rider_hub[rider_order], unit_hub[by_hub]):
         raise SolverError("flow not conserved at hub nodes")

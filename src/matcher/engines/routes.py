@@ -201,3 +201,77 @@ def _layer(rows: BoolArray, adjusters: IntArray, cand_row: IntArray, cand_keys: 
         step_cost=np.zeros(len(step_hub), dtype=np.int64),
         exit_group=renumber[exit_group[exits]], exit_post=posts[exits],
     )
+
+
+@dataclass
+class Paths:
+    """Routes with their one-candidate hubs and one-post groups short-cut.
+
+    A hub entered by one candidate and a group left to one post only add a node the flow
+    must pass through (a third of the aggregated nodes at national scale; the solve is about
+    30% faster without them): their arcs are joined to the candidate or the post beside them,
+    at the summed cost. What is left: ``entry`` candidate → hub, ``step`` hub → group,
+    ``hub_post`` hub → post, ``cand_group`` candidate → group, ``cand_post`` candidate →
+    post, ``exit`` group → post; hubs and groups renumbered.
+    """
+
+    hubs: int
+    groups: int
+    entry_cand: IntArray
+    entry_hub: IntArray
+    entry_cost: IntArray
+    step_hub: IntArray
+    step_group: IntArray
+    step_cost: IntArray
+    hub_post_hub: IntArray
+    hub_post_post: IntArray
+    hub_post_cost: IntArray
+    cand_group_cand: IntArray
+    cand_group_group: IntArray
+    cand_group_cost: IntArray
+    cand_post_cand: IntArray
+    cand_post_post: IntArray
+    cand_post_cost: IntArray
+    exit_group: IntArray
+    exit_post: IntArray
+
+    def hub_sizes(self) -> IntArray:
+        """Candidates entering each hub (the most any of its steps can carry)."""
+        sizes: IntArray = np.bincount(self.entry_hub, minlength=self.hubs)
+        return sizes
+
+
+def shortcut(routes: Routes) -> Paths:
+    """The :class:`Paths` of ``routes``: same options at the same costs, fewer nodes."""
+    entries = np.bincount(routes.entry_hub, minlength=routes.hubs)
+    exits = np.bincount(routes.exit_group, minlength=routes.groups)
+    lone_hub, lone_group = entries == 1, exits == 1
+    hub_cand = np.full(routes.hubs, -1, dtype=np.int64)
+    hub_cost = np.zeros(routes.hubs, dtype=np.int64)
+    alone = lone_hub[routes.entry_hub]
+    hub_cand[routes.entry_hub[alone]] = routes.entry_cand[alone]
+    hub_cost[routes.entry_hub[alone]] = routes.entry_cost[alone]
+    only_post = np.full(routes.groups, -1, dtype=np.int64)
+    single = lone_group[routes.exit_group]
+    only_post[routes.exit_group[single]] = routes.exit_post[single]
+    hub_id = np.cumsum(~lone_hub) - 1
+    group_id = np.cumsum(~lone_group) - 1
+
+    h, g, cost = routes.step_hub, routes.step_group, routes.step_cost
+    from_hub, to_group = ~lone_hub[h], ~lone_group[g]
+    a = from_hub & to_group
+    b = from_hub & ~to_group
+    c = ~from_hub & to_group
+    d = ~from_hub & ~to_group
+    return Paths(
+        hubs=int((~lone_hub).sum()), groups=int((~lone_group).sum()),
+        entry_cand=routes.entry_cand[~alone], entry_hub=hub_id[routes.entry_hub[~alone]],
+        entry_cost=routes.entry_cost[~alone],
+        step_hub=hub_id[h[a]], step_group=group_id[g[a]], step_cost=cost[a],
+        hub_post_hub=hub_id[h[b]], hub_post_post=only_post[g[b]], hub_post_cost=cost[b],
+        cand_group_cand=hub_cand[h[c]], cand_group_group=group_id[g[c]],
+        cand_group_cost=hub_cost[h[c]] + cost[c],
+        cand_post_cand=hub_cand[h[d]], cand_post_post=only_post[g[d]],
+        cand_post_cost=hub_cost[h[d]] + cost[d],
+        exit_group=group_id[routes.exit_group[~single]], exit_post=routes.exit_post[~single],
+    )
