@@ -23,6 +23,7 @@ from matcher.engines.base import EngineResult, TierValue
 from matcher.engines.conflicts import find_conflict
 from matcher.engines.cpsat_model import SatModel, build_model
 from matcher.errors import EngineCapabilityError
+from matcher.objective import tier_values
 from matcher.options import Progress, SolveOptions
 from matcher.solution import Status
 
@@ -114,7 +115,7 @@ TierCut = Callable[[str, dict[str, int]], int | None]
 """Given a tier and the values fixed for the tiers before it, a proven bound on the tier
 (an upper bound for coverage, a lower bound otherwise, in the model's units) or ``None``."""
 
-LARGE_MODEL = 200_000  # pair variables beyond which presolve is kept light
+LARGE_MODEL = 200_000  # constraints beyond which presolve is kept light
 HINT_SECONDS = 30.0  # at most this long to complete a hint into a full solution
 
 
@@ -136,15 +137,18 @@ def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
     fixed: dict[str, int] = {}
     full: list[int] | None = None
     hint_feasible = False
+    current: IntArray | None = None  # the assignment of the solution in hand
     if hint is not None:
         full = _complete_hint(sat, hint, options, deadline)
         hint_feasible = full is not None
+        current = hint if hint_feasible else None
     found_any = False
     values: list[bool] | None = None
     status = Status.optimal
 
     for tier in order or ["feasibility"]:
-        solver = _solver(options, workers, deadline, large=len(sat.x) > LARGE_MODEL)
+        solver = _solver(options, workers, deadline,
+                         large=len(sat.model.proto.constraints) > LARGE_MODEL)
         known = known_bound(tier, dict(fixed)) if known_bound is not None else None
         if tier != "feasibility":
             expr = sat.tiers[tier]
@@ -156,6 +160,15 @@ def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
                 sat.model.minimize(expr)
                 if known is not None:
                     sat.model.add(expr >= known)
+        if (known is not None and current is not None
+                and _scaled_tier(sat, tier, current) == known):
+            # The solution in hand already meets a proven bound: nothing to search.
+            bound[tier] = _tier_bound(sat, tier, known)
+            fixed[tier] = known
+            sat.model.add(expr == known)
+            sat.model.clear_objective()  # type: ignore[no-untyped-call]
+            found_any = True
+            continue
         if full is not None:
             _hint_everything(sat.model, full)
         elif hint is not None:
@@ -171,6 +184,7 @@ def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
         found_any = True
         values = [solver.boolean_value(v) for v in sat.x]
         full = list(solver.response_proto.solution)
+        current = _decode(sat, values)
         if tier == "feasibility":
             break
         value = round(solver.objective_value)
@@ -185,12 +199,23 @@ def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
         sat.model.add(expr == value)
         sat.model.clear_objective()  # type: ignore[no-untyped-call]
 
-    assignment = None
-    if values is not None:
-        chosen = np.array(values, dtype=np.bool_)
-        assignment = np.full(compiled.n, -1, dtype=np.int64)
-        assignment[sat.edges.cand[chosen]] = sat.edges.post[chosen]
+    assignment = current if found_any else None
     return TierRun(status, assignment, bound, workers, hint_feasible)
+
+
+def _decode(sat: SatModel, values: list[bool]) -> IntArray:
+    chosen = np.array(values, dtype=np.bool_)
+    assignment = np.full(sat.compiled.n, -1, dtype=np.int64)
+    assignment[sat.edges.cand[chosen]] = sat.edges.post[chosen]
+    return assignment
+
+
+def _scaled_tier(sat: SatModel, tier: str, assignment: IntArray) -> int:
+    """A tier's value for an assignment, in the model's units."""
+    value = tier_values(sat.compiled, sat.compiled.pairs(assignment))[tier]
+    scaled = Fraction(value) * (sat.quota_scale if tier == "quotas" else 1)
+    assert scaled.denominator == 1
+    return int(scaled)
 
 
 def _hint_pairs(sat: SatModel, hint: IntArray) -> None:

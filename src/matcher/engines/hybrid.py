@@ -45,6 +45,7 @@ from matcher.solution import Status
 NAME = "hybrid"
 REDUCED_PAIRS = 250_000  # pair budget of a reduced model (ranked pairs come first)
 RELAXATION_SHARE = 0.5  # at most this share of the time limit goes to the relaxation
+WRITING_SHARE = 0.05  # kept back from the time limit for reasons and the solution file
 
 
 @dataclass
@@ -97,7 +98,8 @@ def relaxed_problem(problem: Problem, compiled: Compiled) -> tuple[Problem, list
 
 def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     started = time.monotonic()
-    deadline = None if options.time_limit is None else started + options.time_limit
+    deadline = (None if options.time_limit is None
+                else started + options.time_limit * (1 - WRITING_SHARE))
     problem = compiled.problem
     order: list[str] = list(problem.objective.order)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from matcher.columns import BoolArray, IntArray
-from matcher.compile import Compiled
+from matcher.columns import BoolArray, FloatArray, IntArray
+from matcher.compile import Compiled, CompiledQuota
 
 
 def ranked_options(compiled: Compiled) -> tuple[IntArray, IntArray, IntArray]:
@@ -63,6 +63,7 @@ def serial_dictatorship(compiled: Compiled) -> IntArray:
             free[pb] -= 1
         done[c] = done[d] = True
     _fill_by_adjustment(compiled, assignment, free, order)
+    _reroute_for_empty_seats(compiled, assignment, free)
     return assignment
 
 
@@ -82,36 +83,152 @@ def _couple_choice(compiled: Compiled, options_a: IntArray, options_b: IntArray,
     return choice
 
 
+HARD_WEIGHT = 1e9  # a hard quota's deviation outweighs any soft one in the fill
+
+
+def _deviation(quota: CompiledQuota, count: FloatArray, base: FloatArray) -> FloatArray:
+    """SPEC §4 deviation, vectorised in floats (the fill only ranks options with it)."""
+    dev = np.zeros_like(count)
+    if quota.min is not None:
+        dev += np.maximum(0, quota.min - count)
+    if quota.max is not None:
+        dev += np.maximum(0, count - quota.max)
+    if quota.min_share is not None:
+        dev += np.maximum(0, float(quota.min_share) * base - count)
+    if quota.max_share is not None:
+        dev += np.maximum(0, count - float(quota.max_share) * base)
+    return dev
+
+
+class _QuotaTally:
+    """Each quota's N and D on the current assignment, and what one more pair would cost."""
+
+    def __init__(self, compiled: Compiled, assignment: IntArray) -> None:
+        self.quotas = compiled.quotas
+        pairs = compiled.pairs(assignment)
+        counts = [q.count_and_base(pairs) for q in self.quotas]
+        self.count = np.array([c for c, _ in counts], dtype=np.float64)
+        self.base = np.array([b for _, b in counts], dtype=np.float64)
+        self.weight = np.array([HARD_WEIGHT if q.hard else float(q.penalty)
+                                for q in self.quotas])
+
+    def _effects(self, c: int, posts: IntArray) -> tuple[FloatArray, FloatArray]:
+        counted = np.array([q.cand_mask[c] & q.post_mask[posts] for q in self.quotas],
+                           dtype=np.float64).reshape(len(self.quotas), len(posts))
+        based = np.array([np.broadcast_to(q.cand_mask[c] if q.share_base == "candidates"
+                                          else q.post_mask[posts], posts.shape)
+                          for q in self.quotas], dtype=np.float64).reshape(counted.shape)
+        return counted, based
+
+    def added_cost(self, c: int, posts: IntArray) -> FloatArray:
+        """Weighted change of the quota deviations if ``c`` took each of ``posts``."""
+        if not self.quotas:
+            return np.zeros(len(posts))
+        counted, based = self._effects(c, posts)
+        total = np.zeros(len(posts))
+        for k, quota in enumerate(self.quotas):
+            count, base = self.count[k], self.base[k]
+            before = _deviation(quota, np.array([count]), np.array([base]))[0]
+            after = _deviation(quota, count + counted[k], base + based[k])
+            total += self.weight[k] * (after - before)
+        return total
+
+    def add(self, c: int, post: int) -> None:
+        if self.quotas:
+            counted, based = self._effects(c, np.array([post]))
+            self.count += counted[:, 0]
+            self.base += based[:, 0]
+
+
 def _fill_by_adjustment(compiled: Compiled, assignment: IntArray, free: IntArray,
                         order: IntArray, batch: int = 64) -> None:
-    """Seats left go to unplaced 服从调剂 candidates in score order, each at its cheapest
-    allowed post (couples excepted: a partner alone would break the couple rule).
+    """Seats left go to unplaced 服从调剂 candidates in score order (couples excepted: a
+    partner alone would break the couple rule).
 
-    Costs are computed for a batch of candidates at a time: usually only a few hundred seats
-    are left, so most candidates are never looked at."""
+    Any adjuster may take a seat that is left: every fan of the post was served. So the
+    fill looks after the quotas: a first pass places only candidates who make no quota worse,
+    each where the quotas gain most and then at its cheapest post; a second pass fills what
+    is left at the least quota harm. Preference costs are computed for a batch of candidates
+    at a time, over the posts still open (usually few)."""
     compat = compiled.compat
     in_couple: BoolArray = np.zeros(compiled.n, dtype=np.bool_)
     for a, b in compiled.couples:
         in_couple[a] = in_couple[b] = True
-    waiting = (assignment < 0) & compiled.adjusts & compat.candidate_ok & ~in_couple
-    queue = order[waiting[order]]
-    m = compiled.m
-    posts = np.arange(m)
-    for start in range(0, len(queue), batch):
-        if not (free > 0).any():
-            return
-        block = queue[start:start + batch]
-        cc, pp = np.repeat(block, m), np.tile(posts, len(block))
-        ok = compat.allowed(cc, pp)
-        if compiled.forbidden_keys.size:
-            ok &= ~np.isin(compiled.pair_keys(cc, pp), compiled.forbidden_keys)
-        cost = np.full(len(cc), np.iinfo(np.int64).max)
-        cost[ok] = compiled.costs(cc[ok], pp[ok], compiled.rank_of(cc[ok], pp[ok]))
-        table = cost.reshape(len(block), m)
-        for row, c in enumerate(block.tolist()):
-            open_cost = np.where(free > 0, table[row], np.iinfo(np.int64).max)
-            pick = int(np.argmin(open_cost))
-            if open_cost[pick] == np.iinfo(np.int64).max:
-                continue
-            assignment[c] = pick
-            free[pick] -= 1
+    tally = _QuotaTally(compiled, assignment)
+    for strict in (True, False):
+        waiting = (assignment < 0) & compiled.adjusts & compat.candidate_ok & ~in_couple
+        queue = order[waiting[order]]
+        for start in range(0, len(queue), batch):
+            posts = np.flatnonzero(free > 0)
+            if not len(posts):
+                return
+            block = queue[start:start + batch]
+            table = _adjustment_costs(compiled, block, posts)
+            for row, c in enumerate(block.tolist()):
+                open_ = (free[posts] > 0) & (table[row] < _NONE)
+                if not open_.any():
+                    continue
+                harm = tally.added_cost(c, posts)
+                if strict:
+                    open_ &= harm <= 0
+                    if not open_.any():
+                        continue
+                key = np.where(open_, harm * (compiled.problem.objective.adjustment_cost + 1e6)
+                               + table[row], np.inf)
+                pick = int(posts[np.argmin(key)])
+                assignment[c] = pick
+                free[pick] -= 1
+                tally.add(c, pick)
+
+
+_NONE = np.iinfo(np.int64).max
+
+
+def _reroute_for_empty_seats(compiled: Compiled, assignment: IntArray, free: IntArray) -> None:
+    """Fill a seat the greedy fill left empty by moving an adjusted candidate there and an
+    unplaced one into the seat it frees (one augmenting step per seat). Both posts were open
+    when adjustment began, so every fan of theirs was served and nobody comes to envy."""
+    compat = compiled.compat
+    in_couple: BoolArray = np.zeros(compiled.n, dtype=np.bool_)
+    for a, b in compiled.couples:
+        in_couple[a] = in_couple[b] = True
+    movable_base = compiled.adjusts & compat.candidate_ok & ~in_couple & (compiled.lock_post < 0)
+    for p in np.flatnonzero(free > 0).tolist():
+        for _ in range(int(free[p])):
+            waiting = np.flatnonzero(movable_base & (assignment < 0))
+            placed = np.flatnonzero(movable_base & (assignment >= 0))
+            if not len(waiting) or not len(placed):
+                return
+            placed = placed[compiled.rank_of(placed, assignment[placed]) == 0]
+            movers = placed[_allowed(compiled, placed, np.full(len(placed), p))]
+            moved = False
+            for a in movers.tolist():
+                q = int(assignment[a])
+                fits = waiting[_allowed(compiled, waiting, np.full(len(waiting), q))]
+                if len(fits):
+                    assignment[a], assignment[int(fits[0])] = p, q
+                    free[p] -= 1
+                    moved = True
+                    break
+            if not moved:
+                break
+
+
+def _allowed(compiled: Compiled, cand: IntArray, post: IntArray) -> BoolArray:
+    ok = compiled.compat.allowed(cand, post)
+    if compiled.forbidden_keys.size:
+        ok &= ~np.isin(compiled.pair_keys(cand, post), compiled.forbidden_keys)
+    return ok
+
+
+def _adjustment_costs(compiled: Compiled, block: IntArray, posts: IntArray) -> IntArray:
+    """Preference cost of each candidate of ``block`` at each of ``posts`` (``_NONE`` where
+    the pair is not allowed), as a ``len(block) × len(posts)`` table."""
+    cc, pp = np.repeat(block, len(posts)), np.tile(posts, len(block))
+    ok = compiled.compat.allowed(cc, pp)
+    if compiled.forbidden_keys.size:
+        ok &= ~np.isin(compiled.pair_keys(cc, pp), compiled.forbidden_keys)
+    cost = np.full(len(cc), _NONE, dtype=np.int64)
+    cost[ok] = compiled.costs(cc[ok], pp[ok], compiled.rank_of(cc[ok], pp[ok]))
+    table: IntArray = cost.reshape(len(block), len(posts))
+    return table
