@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from fractions import Fraction
 
 from matcher.compile import Compiled, compile_problem
@@ -32,6 +33,7 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Solution:
     """Solve ``problem`` exactly (or as far as the time limit allows) and return its solution."""
     options = options or SolveOptions()
     started = time.monotonic()
+    options = _timed_from(options, started)
     _report(options, "compile", started)
     compiled = compile_problem(problem)
     engine, why = choose_engine(compiled, options)
@@ -48,6 +50,20 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Solution:
     solution = build_solution(compiled, result, time.monotonic() - started, options)
     _report(options, "done", started)
     return solution
+
+
+def _timed_from(options: SolveOptions, started: float) -> SolveOptions:
+    """Options whose progress callback reports time since ``started`` (the engines count
+    from their own start), so one solve reads as one clock."""
+    report = options.progress
+    if report is None:
+        return options
+
+    def rebased(progress: Progress) -> None:
+        report(Progress(progress.phase, time.monotonic() - started, progress.objective,
+                        progress.bound))
+
+    return replace(options, progress=rebased)
 
 
 def _report(options: SolveOptions, phase: str, started: float) -> None:
