@@ -230,6 +230,14 @@ def test_verify_missing_solution_file(tmp_path: Path) -> None:
     assert "cannot read" in result.stderr
 
 
+def test_verify_reads_the_solution_workbook_solve_writes(tmp_path: Path) -> None:
+    book = tmp_path / "solution.xlsx"
+    assert run("solve", SAMPLE, "-o", book, "--quiet").exit_code == 0
+    result = run("verify", SAMPLE, book)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("valid: optimal solution")
+
+
 # --- the installed script, in a real process ---------------------------------------------
 
 

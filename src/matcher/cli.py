@@ -127,28 +127,20 @@ def solve(
 @app.command()
 def verify(
     problem: ProblemArg,
-    solution: Annotated[Path, typer.Argument(help="solution file (JSON, SPEC §7)",
-                                             show_default=False)],
+    solution: Annotated[Path, typer.Argument(
+        help="solution file (JSON, SPEC §7) or the .xlsx workbook matcher solve writes",
+        show_default=False)],
 ) -> None:
     """Check a solution against its problem by SPEC alone; list every violation (exit 1)."""
-    from pydantic import ValidationError
-
+    from matcher.cli_support import read_solution
     from matcher.sheets import load_any
-    from matcher.solution import Solution
-    from matcher.validation import issues_from_pydantic
     from matcher.verify import verify as run_verify
 
     try:
         loaded = load_any(problem)
     except InvalidProblemError as error:
         fail_invalid(error, "problem")
-    try:
-        answer = Solution.model_validate_json(solution.read_bytes())
-    except OSError as error:
-        typer.echo(f"cannot read {solution}: {error.strerror}", err=True)
-        raise typer.Exit(EXIT_INVALID) from None
-    except ValidationError as error:
-        fail_invalid(InvalidProblemError(issues_from_pydantic(error)), "solution")
+    answer = read_solution(solution)
     started = time.monotonic()
     violations = run_verify(loaded, answer)
     if violations:

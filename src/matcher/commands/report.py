@@ -15,8 +15,9 @@ class ReportLang(StrEnum):
 
 
 def report(
-    problem: Annotated[Path, typer.Argument(help="problem file (JSON)", show_default=False)],
-    solution: Annotated[Path, typer.Argument(help="its solution file (JSON)",
+    problem: Annotated[Path, typer.Argument(
+        help="problem file (JSON, .xlsx workbook or CSV folder)", show_default=False)],
+    solution: Annotated[Path, typer.Argument(help="its solution file (JSON or .xlsx)",
                                              show_default=False)],
     output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write")],
     lang: Annotated[ReportLang, typer.Option("--lang", help="zh (default) or en")
