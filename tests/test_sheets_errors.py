@@ -205,3 +205,15 @@ def test_csv_folder_saved_by_chinese_excel(tmp_path: Path) -> None:
     assert (problem.posts[0].province, problem.posts[0].programme) == ("BT",
                                                                        "xinjiang_service")
     assert problem.rules.quotas[0].min_share == 0.5
+
+
+def test_text_a_workbook_cannot_hold_is_named_before_writing(tmp_path: Path) -> None:
+    problem = load_problem(Path(__file__).resolve().parents[1] / "scenarios" / "sample.json")
+    first = problem.candidates[0].model_copy(update={"university": "U\x01X"})
+    problem = problem.model_copy(update={"candidates": [first, *problem.candidates[1:]]})
+    target = tmp_path / "out.xlsx"
+    with pytest.raises(InvalidProblemError) as caught:
+        write_problem_xlsx(problem, target)
+    assert [(i.path, i.code) for i in caught.value.issues] == [
+        ("candidates[0].university", "unwritable_character")]
+    assert not target.exists()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable
 from pathlib import PurePath
 from typing import Any
 from urllib.parse import quote
@@ -27,7 +27,7 @@ from starlette.datastructures import Headers, UploadFile
 from matcher.api.body import read_body
 from matcher.api.errors import ApiError
 from matcher.api.settings import Settings
-from matcher.errors import InputIssue, InvalidProblemError, format_path
+from matcher.errors import InputIssue, InvalidProblemError
 from matcher.problem import Problem
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -124,34 +124,21 @@ def write_book(write: Callable[[io.BytesIO], None], **parts: BaseModel) -> bytes
     hold (control characters), which a JSON problem may contain."""
     from openpyxl.utils.exceptions import IllegalCharacterError
 
+    from matcher.sheets.write import unwritable_text
+
     buffer = io.BytesIO()
     try:
         write(buffer)
+    except InvalidProblemError as error:  # the problem writer names them itself
+        raise ApiError.from_issues(error.issues) from None
     except IllegalCharacterError:
         issues = [issue for key, part in parts.items()
-                  for issue in _unwritable([key] if len(parts) > 1 else [],
-                                           part.model_dump(mode="json"))]
+                  for issue in unwritable_text(part.model_dump(mode="json"),
+                                               [key] if len(parts) > 1 else [])]
         raise ApiError.from_issues(issues or [InputIssue(
             "", "unwritable_character", "the input holds a control character that a "
             "workbook cannot hold")]) from None
     return buffer.getvalue()
-
-
-def _unwritable(where: list[str | int], value: Any) -> Iterator[InputIssue]:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    if isinstance(value, str):
-        found = ILLEGAL_CHARACTERS_RE.search(value)
-        if found is not None:
-            yield InputIssue(format_path(where), "unwritable_character",
-                             f"control character U+{ord(found.group()):04X} cannot be written "
-                             "to a workbook")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _unwritable([*where, str(key)], item)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _unwritable([*where, index], item)
 
 
 def workbook(content: bytes, filename: str) -> XlsxResponse:

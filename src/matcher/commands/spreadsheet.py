@@ -59,6 +59,9 @@ def convert(
               *(f"  {issue}" for issue in error.issues)])
     try:
         write_any(problem, output, lang.lang())
+    except InvalidProblemError as error:
+        fail([f"cannot write {output}: {len(error.issues)} error(s)",
+              *(f"  {issue}" for issue in error.issues)])
     except OSError as error:
         fail([f"cannot write {output}: {error.strerror or error}"], EXIT_INTERNAL)
     typer.echo(f"wrote {output}: {len(problem.candidates)} candidates, {len(problem.posts)} "

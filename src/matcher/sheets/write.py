@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 
 from pydantic import BaseModel
 
+from matcher.errors import InputIssue, InvalidProblemError, format_path
 from matcher.problem import WISH_PATTERN_FIELDS, Candidate, Problem
 from matcher.sheets.cells import format_cell
 from matcher.sheets.headers import (
@@ -125,9 +126,34 @@ def _settings_sheet(problem: Problem, lang: Lang) -> SheetOut:
 def write_problem_xlsx(problem: Problem, path: Path | BinaryIO, lang: Lang = "zh") -> None:
     """A workbook an office can edit and read back; the first sheet explains how.
 
-    ``path`` may be an open binary file (an API response body, a ``BytesIO``).
+    ``path`` may be an open binary file (an API response body, a ``BytesIO``). Raises
+    :class:`InvalidProblemError` naming every text a workbook cannot hold (control
+    characters, which JSON allows), before anything is written.
     """
+    issues = list(unwritable_text(problem.model_dump(mode="json")))
+    if issues:
+        raise InvalidProblemError(issues)
     write_xlsx([instructions_sheet(lang), *problem_sheets(problem, lang)], path)
+
+
+def unwritable_text(value: Any, where: list[str | int] | None = None) -> Iterator[InputIssue]:
+    """Every string under ``value`` (decoded JSON) that a workbook cell cannot hold, with its
+    JSON path."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    where = where or []
+    if isinstance(value, str):
+        found = ILLEGAL_CHARACTERS_RE.search(value)
+        if found is not None:
+            yield InputIssue(format_path(where), "unwritable_character",
+                             f"control character U+{ord(found.group()):04X} cannot be written "
+                             "to a workbook")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from unwritable_text(item, [*where, str(key)])
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from unwritable_text(item, [*where, index])
 
 
 def write_problem_csv(problem: Problem, folder: Path, lang: Lang = "zh") -> None:
