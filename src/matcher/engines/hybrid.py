@@ -45,6 +45,7 @@ from matcher.solution import Status
 NAME = "hybrid"
 REDUCED_PAIRS = 250_000  # pair budget of a reduced model (ranked pairs come first)
 RELAXATION_SHARE = 0.5  # at most this share of the time limit goes to the relaxation
+REDUCED_SECONDS = 300.0  # the limit of a reduced model when the caller gives none
 WRITING_SHARE = 0.05  # kept back from the time limit for reasons and the solution file
 
 
@@ -133,6 +134,8 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     else:
         edges = reduced_edges(compiled, hint, relaxation, REDUCED_PAIRS)
         fans = all_fans(compiled)
+        if deadline is None:  # searching a reduced model longer proves nothing more
+            deadline = started + REDUCED_SECONDS
 
     _progress(options, "hybrid:model", started)
     sat = build_model(compiled, edges=edges, fans=fans)
