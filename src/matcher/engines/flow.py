@@ -15,6 +15,8 @@ Layout, source side to sink side::
   plain hub and, where the bonuses count, a home, a fit and a home-and-fit hub, each reaching
   only the posts where its bonuses apply. That is about 0.6 million arcs at national scale
   where one hub per view of every post took 9 million.
+* A hub only one candidate enters and a group with only one post are short-cut
+  (:class:`~matcher.engines.routes.Paths`): their arcs join the candidate or post beside them.
 * Routes are exact because no route to a post is cheaper than the pair's true cost (routed
   candidates' wish ranks cost at most ``adjustment_cost``, a later wish or adjustment to a
   wished post is never cheaper than the first wish) and the cheapest is exactly that.
