@@ -126,8 +126,13 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
         relaxation = Relaxation(tier_values(relaxed_compiled, pairs),
                                 relaxed_result.assignment, dropped)
 
-    _progress(options, "hybrid:serial", started)
+    first = order[0] if order else None
+    _progress(options, "hybrid:serial", started, bound=(
+        relaxation.values[first] if relaxation is not None and first else None))
     hint = serial_dictatorship(compiled)
+    if first:
+        _progress(options, "hybrid:start", started,
+                  objective=tier_values(compiled, compiled.pairs(hint))[first])
     full = estimated_pairs(compiled) <= MAX_PAIRS
     if full:
         edges, fans = compiled.edges, None
@@ -288,6 +293,10 @@ def _near_cutoff(compiled: Compiled, hint: IntArray, level: IntArray, cand: IntA
     return keep
 
 
-def _progress(options: SolveOptions, phase: str, started: float) -> None:
+def _progress(options: SolveOptions, phase: str, started: float, *,
+              objective: TierValue | None = None, bound: TierValue | None = None) -> None:
+    """A phase, with the first tier's value of the round in hand or its proven bound."""
     if options.progress is not None:
-        options.progress(Progress(phase, time.monotonic() - started))
+        options.progress(Progress(phase, time.monotonic() - started,
+                                  None if objective is None else float(objective),
+                                  None if bound is None else float(bound)))
