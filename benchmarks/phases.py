@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from matcher import SolveOptions, parse_problem, solve
+from matcher.gc_pause import freeze_loaded
 from matcher.options import Progress
 
 
@@ -100,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     mark("read bytes")
     problem = parse_problem(raw)
     del raw
+    freeze_loaded()  # as the solve command does
     mark("parse + validate")
     phase_names = ["solve: start"]
 

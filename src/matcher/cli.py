@@ -86,6 +86,7 @@ def solve(
         "--model", help="programme model whose rules are merged in (models/*.json)")] = None,
 ) -> None:
     """Solve a problem and write its solution (SPEC §7; .xlsx output for a workbook)."""
+    from matcher.gc_pause import freeze_loaded
     from matcher.models import with_model
     from matcher.options import SolveOptions
     from matcher.progress import ProgressPrinter
@@ -98,6 +99,7 @@ def solve(
         loaded = with_model(load_any(problem), model)
     except InvalidProblemError as error:
         fail_invalid(error, "problem")
+    freeze_loaded()  # the problem lives to the end of the command: see matcher.gc_pause
     options = SolveOptions(time_limit=time_limit, workers=workers, seed=seed,
                            engine=engine.value, progress=printer)
     try:

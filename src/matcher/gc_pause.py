@@ -26,3 +26,15 @@ def paused_gc() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def freeze_loaded() -> None:
+    """Move every object alive now out of the collector's sight (``gc.freeze``), for a
+    process that keeps a loaded problem to its end (the ``solve`` command).
+
+    Why: once the collector runs again after the pauses, its first full collection walks the
+    problem's millions of objects (1.5-2 s measured at 100,000 candidates) and finds nothing,
+    as they hold no cycles. Frozen objects are still freed by reference counting; only a
+    cycle among them would outlive its use, so a long-running server must not call this.
+    """
+    gc.freeze()
