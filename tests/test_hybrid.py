@@ -38,7 +38,7 @@ def _lexicographic(problem: Problem, values: dict[str, Fraction]) -> tuple[Fract
 def test_reduced_model_is_valid_and_its_bound_holds(problem: Problem) -> None:
     expected = brute_force_optimum(problem)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(hybrid, "MAX_PAIRS", -1)  # every problem takes the reduced path
+        patch.setattr(hybrid, "FULL_MODEL_PAIRS", -1)  # every problem takes the reduced path
         solution = solve(problem, SolveOptions(engine="hybrid"))
     if expected is None:
         assert solution.status in ("infeasible", "unknown")

@@ -31,7 +31,7 @@ from matcher.compile import Compiled, EdgeSet, compile_problem
 from matcher.engines import flow
 from matcher.engines.base import EngineResult, TierValue
 from matcher.engines.conflicts import find_conflict
-from matcher.engines.cpsat import MAX_PAIRS, estimated_pairs, solve_tiers
+from matcher.engines.cpsat import estimated_pairs, solve_tiers
 from matcher.engines.cpsat_model import build_model
 from matcher.engines.cpsat_priority import Fans, score_levels
 from matcher.engines.network import network_obstacles
@@ -43,6 +43,7 @@ from matcher.problem import Problem
 from matcher.solution import Status
 
 NAME = "hybrid"
+FULL_MODEL_PAIRS = 200_000  # beyond this CP-SAT rarely finds a round in minutes on 2 cores
 REDUCED_PAIRS = 250_000  # pair budget of a reduced model (ranked pairs come first)
 RELAXATION_SHARE = 0.5  # at most this share of the time limit goes to the relaxation
 REDUCED_SECONDS = 300.0  # the limit of a reduced model when the caller gives none
@@ -133,7 +134,7 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     if first:
         _progress(options, "hybrid:start", started,
                   objective=tier_values(compiled, compiled.pairs(hint))[first])
-    full = estimated_pairs(compiled) <= MAX_PAIRS
+    full = estimated_pairs(compiled) <= FULL_MODEL_PAIRS
     if full:
         edges, fans = compiled.edges, None
     else:
