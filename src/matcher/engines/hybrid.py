@@ -150,8 +150,8 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     def known_bound(tier: str, fixed: dict[str, int]) -> int | None:
         if relaxation is None:
             return None
-        in_units = {t: Fraction(v, scales[t]) for t, v in fixed.items()}
-        value = relaxation.bound(tier, order, in_units)  # type: ignore[arg-type]
+        in_units: dict[str, TierValue] = {t: Fraction(v, scales[t]) for t, v in fixed.items()}
+        value = relaxation.bound(tier, order, in_units)
         if value is None:
             return None
         scaled = Fraction(value) * scales[tier]
