@@ -263,3 +263,16 @@ def test_installed_script_rejects_invalid_input(tmp_path: Path) -> None:
     assert "  forbidden[0].post: " in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert not out.exists()
+
+
+def test_written_files_get_ordinary_permissions(tmp_path: Path) -> None:
+    import os
+
+    from matcher.cli_support import write_text
+
+    previous = os.umask(0o022)
+    try:
+        write_text(tmp_path / "report.html", "<p>")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "report.html").stat().st_mode & 0o777 == 0o644

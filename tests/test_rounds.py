@@ -111,3 +111,33 @@ def test_cli_round_solves_and_summarises(tmp_path: Path,
     again = runner.invoke(app, ["round-summary", str(first),
                                 str(tmp_path / "next_solution.json"), "--json"])
     assert again.exit_code == 0 and json.loads(again.stdout) == summary
+
+
+def test_cli_round_takes_joiners_from_a_workbook(tmp_path: Path,
+                                                 main_round: tuple[Problem, Solution]) -> None:
+    from matcher.sheets import write_problem_xlsx
+
+    problem, solution = main_round
+    first = tmp_path / "first.json"
+    first.write_text(solution.model_dump_json(), encoding="utf-8")
+    post = problem.posts[0].model_copy(update={"id": "PNEW"})
+    joiner = problem.candidates[0].model_copy(update={"id": "CNEW", "partner": None,
+                                                      "wishes": []})
+    late = tmp_path / "late.xlsx"
+    write_problem_xlsx(Problem(name="late", candidates=[joiner], posts=[post]), late)
+    result = CliRunner().invoke(app, ["round", str(SAMPLE), str(first), "--add", str(late),
+                                      "-o", str(tmp_path / "next.json")])
+    assert result.exit_code == 0, result.output
+    upcoming = load_problem(tmp_path / "next.json")
+    assert upcoming.candidates[-1].id == "CNEW" and upcoming.posts[-1].id == "PNEW"
+
+
+def test_a_joiner_error_is_located_in_the_add_file(main_round: tuple[Problem, Solution]
+                                                   ) -> None:
+    problem, solution = main_round
+    joiner = problem.candidates[0].model_dump(exclude_unset=True) | {
+        "id": "CNEW", "degree": "bachelors"}
+    joiner.pop("partner", None)
+    with pytest.raises(InvalidProblemError) as caught:
+        next_round(problem, solution, [], {"candidates": [joiner]})
+    assert [issue.path for issue in caught.value.issues] == ["add.candidates[0].degree"]

@@ -183,8 +183,8 @@ def serve(
         from matcher.api.logs import configure_logging
         from matcher.api.settings import bind_refusal
     except ImportError as error:
-        typer.echo(f"matcher serve needs the api extra ({error.name} is missing): "
-                   "pip install 'matcher[api]'", err=True)
+        typer.echo(f"matcher serve needs the api extra ({error.name} is missing): in the "
+                   "project folder, .venv/bin/pip install -e \".[api]\"", err=True)
         raise typer.Exit(EXIT_INTERNAL) from None
 
     overrides: dict[str, object] = {}

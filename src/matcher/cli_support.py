@@ -73,7 +73,12 @@ def read_solution(path: Path, problem: Problem | None = None) -> Solution:
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a crash never leaves half a file."""
+    """Write via a temporary file and rename, so a crash never leaves half a file.
+
+    The file gets the permissions an ordinary write would (``0o666`` less the umask), not the
+    temporary file's owner-only ones: reports and solutions go to shared office drives.
+    """
+    import os
     import tempfile
 
     directory = path.parent if str(path.parent) else Path(".")
@@ -81,4 +86,7 @@ def write_text(path: Path, text: str) -> None:
                                      prefix=f".{path.name}.", suffix=".tmp") as handle:
         handle.write(text)
         temp = Path(handle.name)
+    umask = os.umask(0)
+    os.umask(umask)
+    temp.chmod(0o666 & ~umask)
     temp.replace(path)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -56,9 +57,27 @@ def next_round(problem: Problem, solution: Solution, withdrawn: list[str],
             locked.add(pair)
     data["locks"] = locks
     data["forbidden"] = [f for f in data.get("forbidden", []) if f["candidate"] not in gone]
+    kept = {key: len(data.get(key, [])) for key in ADD_KEYS}
     for key in ADD_KEYS:
         data[key] = [*data.get(key, []), *copy.deepcopy((add or {}).get(key, []))]
-    return parse_problem(data)
+    try:
+        return parse_problem(data)
+    except InvalidProblemError as error:
+        raise InvalidProblemError([_in_add_file(issue, kept) for issue in error.issues]
+                                  ) from None
+
+
+_LISTED = re.compile(r"^(candidates|posts)\[(\d+)\](.*)$")
+
+
+def _in_add_file(issue: InputIssue, kept: dict[str, int]) -> InputIssue:
+    """An issue about a joining candidate or post, located in the ``--add`` file
+    (``add.candidates[0].degree``) rather than in the merged list."""
+    found = _LISTED.match(issue.path)
+    if found is None or int(found[2]) < kept[found[1]]:
+        return issue
+    index = int(found[2]) - kept[found[1]]
+    return replace(issue, path=f"add.{found[1]}[{index}]{found[3]}")
 
 
 def _check_inputs(problem: Problem, solution: Solution, withdrawn: list[str],

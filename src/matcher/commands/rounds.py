@@ -38,8 +38,18 @@ def parse_ids(text: str) -> list[str]:
 
 
 def _read_add(path: Path | None) -> dict[str, Any]:
+    """The joining candidates and posts: JSON, or sheets laid out like the template's."""
     if path is None:
         return {}
+    if path.is_dir() or path.suffix.lower() == ".xlsx":
+        from matcher.errors import InvalidProblemError
+        from matcher.sheets.read import read_raw
+
+        try:
+            sheets = read_raw(path)
+        except InvalidProblemError as error:
+            _fail(f"invalid --add file {path}", [str(issue) for issue in error.issues])
+        return {key: sheets[key] for key in ("candidates", "posts") if key in sheets}
     try:
         data = json.loads(path.read_bytes())
     except OSError as error:
@@ -64,7 +74,8 @@ def round_(
     withdrawn: Annotated[str, typer.Option(
         "--withdrawn", help="candidates who withdrew: C1,C2 or @file with one id a line")] = "",
     add: Annotated[Path | None, typer.Option(
-        "--add", help='JSON file {"candidates": [...], "posts": [...]} of who and what joins')
+        "--add", help='who and what joins: JSON {"candidates": [...], "posts": [...]}, or a '
+        'workbook / CSV folder with candidate and post sheets like the template\'s')
     ] = None,
     solve_to: Annotated[Path | None, typer.Option(
         "--solve", help="also solve the next round, verify it and write its solution (JSON) "

@@ -58,6 +58,29 @@ class _Reading:
         target[last] = value
 
 
+def raw_from_tables(tables: list[Table]) -> dict[str, Any]:
+    """The JSON the tables spell, not yet validated as a whole problem (an ``--add`` file of
+    joining candidates and posts is only valid together with the problem it joins); raises
+    :class:`InvalidProblemError` for cells that cannot be read at all."""
+    reading = _Reading()
+    for table in tables:
+        _read_table(reading, table)
+    if reading.issues:
+        raise InvalidProblemError(_in_sheet_order(reading.issues, tables))
+    return reading.data
+
+
+def read_raw(path: Path) -> dict[str, Any]:
+    """:func:`raw_from_tables` of an ``.xlsx`` workbook or a CSV folder."""
+    try:
+        tables = read_csv_folder(path) if path.is_dir() else read_xlsx(path)
+    except OSError as error:
+        raise _unreadable(str(path), error.strerror or str(error)) from None
+    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
+        raise _unreadable(str(path), f"not an Excel workbook (.xlsx): {error}") from None
+    return raw_from_tables(tables)
+
+
 def problem_from_tables(tables: list[Table], name: str = "problem") -> Problem:
     """The problem the tables spell; raises :class:`InvalidProblemError` with every mistake."""
     reading = _Reading()
