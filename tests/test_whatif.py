@@ -231,3 +231,23 @@ def test_compare_command_lists_every_scenarios_errors(tmp_path: Path) -> None:
     result = runner.invoke(app, ["compare", str(SAMPLE), str(bad), str(worse)])
     assert result.exit_code == 2
     assert "changes[0].id" in result.stderr and "worse.json" in result.stderr
+
+
+def test_compare_refuses_a_scenario_built_on_another_base(tmp_path: Path) -> None:
+    other = tmp_path / "other.json"
+    other.write_text(SAMPLE.read_text(encoding="utf-8"),
+                     encoding="utf-8")
+    shipped = SCENARIOS / "whatif" / "xinjiang_plus_10.json"
+    result = CliRunner().invoke(app, ["compare", str(other), str(shipped)])
+    assert result.exit_code == 2
+    assert "base: this scenario changes" in result.stderr
+
+
+def test_a_scenario_base_may_be_a_workbook(tmp_path: Path) -> None:
+    from matcher.sheets import write_problem_xlsx
+
+    sample = load_problem(SAMPLE)
+    book = tmp_path / "base.xlsx"
+    write_problem_xlsx(sample, book)
+    scenario = parse_scenario({"name": "s", "base": str(book), "changes": []})
+    assert scenario_problem(scenario).problem.candidates == sample.candidates

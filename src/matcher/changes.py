@@ -23,11 +23,11 @@ from pydantic import BaseModel, ValidationError
 from matcher.columns import BoolArray, Interner, candidate_table, post_table
 from matcher.errors import InputIssue, InvalidProblemError
 from matcher.problem import Candidate, Pair, Pairing, Post, Problem, Quota, Selector
+from matcher.sheets import load_any
 from matcher.validation import (
     as_fraction,
     check_problem,
     issues_from_pydantic,
-    load_problem,
     parse_problem,
 )
 from matcher.whatif import (
@@ -94,7 +94,7 @@ def scenario_problem(scenario: Scenario, default_base: Problem | None = None) ->
                 for i in error.issues) from None
     else:
         try:
-            base = load_problem(Path(scenario.base))
+            base = load_any(Path(scenario.base))  # JSON, workbook or CSV folder
         except InvalidProblemError as error:
             raise InvalidProblemError(
                 InputIssue("base", i.code, f"{scenario.base}: {i}") for i in error.issues

@@ -8,6 +8,17 @@ from typing import Annotated
 import typer
 
 
+def _check_same_base(named: object, given: Path) -> None:
+    """A scenario that names a base file other than BASE would be compared against a round
+    it does not change: refuse it rather than print a misleading difference."""
+    from matcher.errors import InputIssue, InvalidProblemError
+
+    if isinstance(named, str) and Path(named).resolve() != given.resolve():
+        raise InvalidProblemError([InputIssue("base", "other_base", (
+            f"this scenario changes {named}, not {given}: compare it against that base, or "
+            "remove its `base` to apply its changes to the base you give"))])
+
+
 def compare(
     base: Annotated[Path, typer.Argument(help="base problem file (JSON)", show_default=False)],
     scenarios: Annotated[list[Path], typer.Argument(
@@ -42,8 +53,11 @@ def compare(
     for path in scenarios:
         try:
             raw = path.read_bytes()
-            scenario = (load_scenario(path) if is_scenario(raw)
-                        else scenario_from_problem_file(path))
+            if is_scenario(raw):
+                scenario = load_scenario(path)
+                _check_same_base(scenario.base, base)
+            else:
+                scenario = scenario_from_problem_file(path)
             applied.append(scenario_problem(scenario, base_problem))
         except OSError as error:
             typer.echo(f"cannot read {path}: {error.strerror}", err=True)
