@@ -78,3 +78,26 @@ def test_serial_dictatorship_places_within_capacity_and_eligibility(problem: Pro
     allowed = compiled.compat.allowed(cand, post)
     ranked = compiled.rank_of(cand, post) > 0
     assert (locked | (allowed & (ranked | compiled.adjusts[cand]))).all()
+
+
+def test_relaxation_drops_what_a_network_cannot_hold() -> None:
+    from pathlib import Path
+
+    from matcher.engines.network import network_obstacles
+    from matcher.validation import load_problem
+
+    sample = load_problem(Path(__file__).resolve().parents[1] / "scenarios" / "sample.json")
+    data = sample.model_dump(exclude_unset=True)
+    data["rules"]["respect_priority"] = True
+    data["rules"]["quotas"] = [
+        {"id": "sd", "candidates": {"recruit_province": "SD"}, "posts": {}, "max": 3},
+        {"id": "women", "candidates": {"gender": "F"}, "posts": {}, "max": 3},
+        {"id": "xj-medicine", "candidates": {"major_category": "medicine"},
+         "posts": {"province": "XJ"}, "min": 1, "hard": False},
+    ]
+    problem = Problem.model_validate(data)
+    relaxed, relaxed_compiled, dropped = hybrid.relaxed_problem(problem,
+                                                                compile_problem(problem))
+    assert network_obstacles(relaxed_compiled) == []
+    assert "respect_priority" in dropped and "xj-medicine" in dropped
+    assert len([q for q in relaxed.rules.quotas if q.id in ("sd", "women")]) == 1

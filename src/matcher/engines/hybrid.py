@@ -70,8 +70,10 @@ class Relaxation:
         return self.values[tier]
 
 
-def relaxed_problem(problem: Problem, compiled: Compiled) -> tuple[Problem, list[str]]:
-    """``problem`` without couples, priority, and the quotas a network cannot hold."""
+def relaxed_problem(problem: Problem, compiled: Compiled
+                    ) -> tuple[Problem, Compiled, list[str]]:
+    """``problem`` without couples, priority, and the quotas a network cannot hold; compiled;
+    and what was dropped."""
     dropped: list[str] = []
     if compiled.couples:
         dropped.append("couples")
@@ -88,10 +90,11 @@ def relaxed_problem(problem: Problem, compiled: Compiled) -> tuple[Problem, list
     })
     dropped += sorted(crossing)
     while True:  # quota families that do not nest: drop the later quota of each clash
-        obstacles = network_obstacles(compile_problem(relaxed))
+        relaxed_compiled = compile_problem(relaxed)
+        obstacles = network_obstacles(relaxed_compiled)
         clash = next((o for o in obstacles if "overlap without nesting" in o), None)
         if clash is None:
-            return relaxed, dropped
+            return relaxed, relaxed_compiled, dropped
         later = clash.split(" and ")[-1].split(" ")[0]
         dropped.append(later)
         relaxed = relaxed.model_copy(update={"rules": relaxed.rules.model_copy(update={
@@ -106,8 +109,7 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     order: list[str] = list(problem.objective.order)
 
     _progress(options, "hybrid:relaxation", started)
-    relaxed, dropped = relaxed_problem(problem, compiled)
-    relaxed_compiled = compile_problem(relaxed)
+    _, relaxed_compiled, dropped = relaxed_problem(problem, compiled)
     relax_limit = (None if options.time_limit is None
                    else options.time_limit * RELAXATION_SHARE)
     relax_options = SolveOptions(time_limit=relax_limit, workers=options.workers,
