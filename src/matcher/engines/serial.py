@@ -49,6 +49,8 @@ def serial_dictatorship(compiled: Compiled) -> IntArray:
         d = int(partner[c])
         if d < 0 or done[d]:
             options = rp[starts[c]:starts[c + 1]]
+            if d >= 0:  # the partner is locked: stay in their couple-scope area
+                options = options[compiled.scope[options] == compiled.scope[compiled.lock_post[d]]]
             open_ = options[free[options] > 0]
             if len(open_):
                 assignment[c] = open_[0]
