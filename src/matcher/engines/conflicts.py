@@ -12,17 +12,24 @@ import time
 
 from ortools.sat.python import cp_model
 
-from matcher.compile import Compiled
+from matcher.compile import Compiled, EdgeSet
 from matcher.engines.cpsat_model import build_model
+from matcher.engines.cpsat_priority import Fans
 from matcher.options import SolveOptions
 
 _CHECK_SECONDS = 5.0
 
 
-def find_conflict(compiled: Compiled, options: SolveOptions,
-                  deadline: float | None) -> list[str]:
-    """A small set of rule ids that cannot hold together (minimal when time allows)."""
-    sat = build_model(compiled, conflict_mode=True)
+def find_conflict(compiled: Compiled, options: SolveOptions, deadline: float | None, *,
+                  edges: EdgeSet | None = None, fans: Fans | None = None,
+                  unproven: list[str] | None = None) -> list[str]:
+    """A small set of rule ids that cannot hold together (minimal when time allows).
+
+    ``edges`` and ``fans`` restrict the model as in :func:`build_model` (a reduced model:
+    its conflict then explains why the *reduced* model has no solution). When even the set
+    of all rules is not shown infeasible in time, the answer is every rule, or ``unproven``
+    when given."""
+    sat = build_model(compiled, conflict_mode=True, edges=edges, fans=fans)
     names = list(sat.rule_literals)
     literals = [sat.rule_literals[name] for name in names]
 
@@ -43,7 +50,7 @@ def find_conflict(compiled: Compiled, options: SolveOptions,
 
     proven, core = infeasible(list(range(len(literals))))
     if not proven:
-        return sorted(names)
+        return sorted(names) if unproven is None else unproven
     for i in list(core):
         if i not in core:
             continue

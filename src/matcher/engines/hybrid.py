@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -44,6 +45,7 @@ from matcher.solution import Status
 
 NAME = "hybrid"
 FULL_MODEL_PAIRS = 200_000  # beyond this CP-SAT rarely finds a round in minutes on 2 cores
+CUTOFF_SLACK = 2  # score levels below a post's cutoff whose pairs stay in a reduced model
 REDUCED_PAIRS = 250_000  # pair budget of a reduced model (ranked pairs come first)
 RELAXATION_SHARE = 0.5  # at most this share of the time limit goes to the relaxation
 REDUCED_SECONDS = 300.0  # the limit of a reduced model when the caller gives none
@@ -137,17 +139,54 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
         _progress(options, "hybrid:start", started,
                   objective=tier_values(compiled, compiled.pairs(hint))[first])
     full = estimated_pairs(compiled) <= FULL_MODEL_PAIRS
-    if full:
-        edges, fans = compiled.edges, None
-    else:
-        edges = reduced_edges(compiled, hint, relaxation, REDUCED_PAIRS)
+    edges: EdgeSet | None = None  # None: every pair (the full model)
+    fans: Fans | None = None
+    if not full:
         fans = all_fans(compiled)
         if deadline is None:  # searching a reduced model longer proves nothing more
             deadline = started + REDUCED_SECONDS
+    # A reduced model first keeps ranked pairs near each post's cutoff; if that has no
+    # solution, every ranked pair.
+    for slack in ([None] if full else [CUTOFF_SLACK, None]):
+        if not full:
+            edges = reduced_edges(compiled, hint, relaxation, REDUCED_PAIRS, slack=slack)
+        _progress(options, "hybrid:model", started)
+        sat = build_model(compiled, edges=edges, fans=fans)
+        run = solve_tiers(sat, options, started, deadline, hint=hint,
+                          known_bound=_cuts(relaxation, order, sat.quota_scale))
+        if run.status is not Status.infeasible:
+            break
+    note = (f"{len(sat.x):,} pair variables ({'full' if full else 'reduced'} model), "
+            f"{run.workers} worker(s); "
+            + (f"relaxation without {', '.join(dropped)}" if dropped else
+               "the relaxation is the problem itself"))
+    if run.status is Status.infeasible:
+        if full:
+            conflict = find_conflict(compiled, options, deadline)
+            return EngineResult(Status.infeasible, None, conflict=conflict, engine=NAME,
+                                note=note)
+        clash = find_conflict(compiled, options, deadline, edges=edges, fans=fans,
+                              unproven=[])
+        named = (f": in it these rules cannot hold together: {', '.join(clash)}" if clash
+                 else "")
+        return EngineResult(Status.unknown, None, bound=_relaxation_bounds(relaxation, order),
+                            engine=NAME, note=note + (
+                                f"; the reduced model has no solution{named} (not a proof for "
+                                "the whole problem; with score-first priority, a hard quota "
+                                "made soft usually helps)"))
+    assignment = run.assignment
+    if assignment is None and run.hint_feasible:
+        assignment = hint  # CP-SAT ran out of time before its first solution: keep the hint
+        note += "; the answer is the serial-dictatorship start (no better one found in time)"
+    if full and run.assignment is not None:
+        return EngineResult(run.status, assignment, bound=run.bound, engine=NAME, note=note)
+    return _reduced_result(compiled, assignment, relaxation, order, note)
 
-    _progress(options, "hybrid:model", started)
-    sat = build_model(compiled, edges=edges, fans=fans)
-    scales = {"coverage": 1, "quotas": sat.quota_scale, "preferences": 1}
+
+def _cuts(relaxation: Relaxation | None, order: list[str], quota_scale: int
+          ) -> Callable[[str, dict[str, int]], int | None]:
+    """The relaxation's bounds as cuts in a CP-SAT model's units (quotas scaled)."""
+    scales = {"coverage": 1, "quotas": quota_scale, "preferences": 1}
 
     def known_bound(tier: str, fixed: dict[str, int]) -> int | None:
         if relaxation is None:
@@ -159,25 +198,7 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
         scaled = Fraction(value) * scales[tier]
         return math.floor(scaled) if tier == "coverage" else math.ceil(scaled)
 
-    run = solve_tiers(sat, options, started, deadline, hint=hint, known_bound=known_bound)
-    note = (f"{len(sat.x):,} pair variables ({'full' if full else 'reduced'} model), "
-            f"{run.workers} worker(s); "
-            + (f"relaxation without {', '.join(dropped)}" if dropped else
-               "the relaxation is the problem itself"))
-    if run.status is Status.infeasible:
-        if full:
-            conflict = find_conflict(compiled, options, deadline)
-            return EngineResult(Status.infeasible, None, conflict=conflict, engine=NAME,
-                                note=note)
-        return EngineResult(Status.unknown, None, bound=_relaxation_bounds(relaxation, order),
-                            engine=NAME, note=note + "; the reduced model has no solution")
-    assignment = run.assignment
-    if assignment is None and run.hint_feasible:
-        assignment = hint  # CP-SAT ran out of time before its first solution: keep the hint
-        note += "; the answer is the serial-dictatorship start (no better one found in time)"
-    if full and run.assignment is not None:
-        return EngineResult(run.status, assignment, bound=run.bound, engine=NAME, note=note)
-    return _reduced_result(compiled, assignment, relaxation, order, note)
+    return known_bound
 
 
 def _reduced_result(compiled: Compiled, assignment: IntArray | None,
@@ -213,7 +234,7 @@ def all_fans(compiled: Compiled) -> Fans:
 
 
 def reduced_edges(compiled: Compiled, hint: IntArray, relaxation: Relaxation | None,
-                  budget: int) -> EdgeSet:
+                  budget: int, *, slack: int | None = CUTOFF_SLACK) -> EdgeSet:
     """The pairs of a reduced model: the locks, the ranked pairs near each post's cutoff,
     and adjustment at the posts that need it.
 
@@ -228,7 +249,7 @@ def reduced_edges(compiled: Compiled, hint: IntArray, relaxation: Relaxation | N
     rc, rp, _ = ranked_options(compiled)
     m = compiled.m
     level = score_levels(compiled)
-    near = _near_cutoff(compiled, hint, level, rc, rp)
+    near = _near_cutoff(compiled, hint, level, rc, rp, slack)
     rc, rp = rc[near], rp[near]
     hint_pairs = compiled.pairs(hint)
     need: BoolArray = np.zeros(m, dtype=np.bool_)
@@ -280,19 +301,18 @@ def reduced_edges(compiled: Compiled, hint: IntArray, relaxation: Relaxation | N
                    compiled.lock_post[cand] == post, eligible, attributes_ok)
 
 
-CUTOFF_SLACK = 2  # score levels below a post's cutoff whose pairs stay in a reduced model
-
-
 def _near_cutoff(compiled: Compiled, hint: IntArray, level: IntArray, cand: IntArray,
-                 post: IntArray) -> BoolArray:
+                 post: IntArray, slack: int | None) -> BoolArray:
     """Ranked pairs at posts the start leaves open, or whose candidate scores within
-    ``CUTOFF_SLACK`` levels of the post's cutoff, or that the start uses."""
+    ``slack`` levels of the post's cutoff (any, when ``None``), or that the start uses."""
+    if slack is None:
+        return np.ones(len(cand), dtype=np.bool_)
     held = np.flatnonzero((hint >= 0) & (compiled.lock_post < 0))
     lowest = np.full(compiled.m, np.iinfo(np.int64).max)
     np.minimum.at(lowest, hint[held], level[held])
     full = np.bincount(hint[hint >= 0], minlength=compiled.m) >= compiled.capacity
     cutoff = np.where(full & (lowest < np.iinfo(np.int64).max), lowest, -1)
-    keep: BoolArray = (level[cand] >= cutoff[post] - CUTOFF_SLACK) | (hint[cand] == post)
+    keep: BoolArray = (level[cand] >= cutoff[post] - slack) | (hint[cand] == post)
     return keep
 
 
