@@ -28,6 +28,8 @@ def summary_text(problem: Problem, solution: Solution) -> str:
     if solution.status.value == "feasible":
         lines.append(f"bound       coverage {bound.coverage}  quotas {bound.quotas}  "
                      f"preferences {bound.preferences}")
+    if solution.status.value in ("feasible", "unknown") and solution.solver.note:
+        lines.append(f"note        {solution.solver.note}")
     ranks: Counter[str] = Counter()
     for a in solution.assignments:
         ranks["locked" if a.locked else "adjusted" if a.adjusted else f"{a.rank}"] += 1
