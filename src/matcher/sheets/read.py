@@ -72,13 +72,7 @@ def raw_from_tables(tables: list[Table]) -> dict[str, Any]:
 
 def read_raw(path: Path) -> dict[str, Any]:
     """:func:`raw_from_tables` of an ``.xlsx`` workbook or a CSV folder."""
-    try:
-        tables = read_csv_folder(path) if path.is_dir() else read_xlsx(path)
-    except OSError as error:
-        raise _unreadable(str(path), error.strerror or str(error)) from None
-    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
-        raise _unreadable(str(path), f"not an Excel workbook (.xlsx): {error}") from None
-    return raw_from_tables(tables)
+    return raw_from_tables(read_tables(path, str(path)))
 
 
 def problem_from_tables(tables: list[Table], name: str = "problem") -> Problem:
@@ -297,25 +291,32 @@ def load_workbook_problem(path: Path | BinaryIO, name: str | None = None) -> Pro
     ``name`` is the problem's name when its settings sheet gives none (default: file stem).
     """
     label = str(path) if isinstance(path, Path) else (name or "workbook")
-    try:
-        tables = read_xlsx(path)
-    except OSError as error:
-        raise _unreadable(label, error.strerror or str(error)) from None
-    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
-        raise _unreadable(label, f"not an Excel workbook (.xlsx): {error}") from None
     default = name or (path.stem if isinstance(path, Path) else "problem")
-    return problem_from_tables(tables, default)
+    return problem_from_tables(read_tables(path, label), default)
 
 
 def load_csv_problem(folder: Path) -> Problem:
     """A problem from a folder of CSV files (``candidates.csv``, ``posts.csv``, ...)."""
+    return problem_from_tables(read_tables(folder, str(folder)), folder.name)
+
+
+def read_tables(source: Path | BinaryIO, label: str) -> list[Table]:
+    """The tables of a CSV folder or an ``.xlsx`` workbook (a path or an open binary file);
+    a file that cannot be read is one issue named ``label``."""
+    if isinstance(source, Path) and source.is_dir():
+        try:
+            tables = read_csv_folder(source)
+        except OSError as error:
+            raise _unreadable(label, error.strerror or str(error)) from None
+        if not tables:
+            raise _unreadable(label, "no .csv files in the folder")
+        return tables
     try:
-        tables = read_csv_folder(folder)
+        return read_xlsx(source)
     except OSError as error:
-        raise _unreadable(str(folder), error.strerror or str(error)) from None
-    if not tables:
-        raise _unreadable(str(folder), "no .csv files in the folder")
-    return problem_from_tables(tables, folder.name)
+        raise _unreadable(label, error.strerror or str(error)) from None
+    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
+        raise _unreadable(label, f"not an Excel workbook (.xlsx): {error}") from None
 
 
 def _unreadable(where: str, why: str) -> InvalidProblemError:

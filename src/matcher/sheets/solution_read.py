@@ -19,8 +19,9 @@ from matcher.problem import Problem
 from matcher.sheets.cells import CellError, parse_scalar, quoted
 from matcher.sheets.headers import VOCABULARIES, Kind, normalise
 from matcher.sheets.locate import cell_name
+from matcher.sheets.read import read_tables
 from matcher.sheets.solution_book import DETAIL_SEPARATOR, SOLUTION_HEADERS
-from matcher.sheets.tables import Table, read_xlsx
+from matcher.sheets.tables import Table
 from matcher.solution import Solution
 
 # Every spelling of a header or summary item (English key or Chinese label) → its key.
@@ -87,13 +88,7 @@ def solution_from_tables(tables: list[Table], problem: Problem | None = None,
 def load_workbook_solution(path: Path | BinaryIO, problem: Problem | None = None) -> Solution:
     """A solution from a workbook written by :func:`~matcher.sheets.write_solution_xlsx`."""
     label = str(path) if isinstance(path, Path) else "workbook"
-    try:
-        tables = read_xlsx(path)
-    except OSError as error:
-        raise _unreadable(label, error.strerror or str(error)) from None
-    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
-        raise _unreadable(label, f"not an Excel workbook (.xlsx): {error}") from None
-    return solution_from_tables(tables, problem, label)
+    return solution_from_tables(read_tables(path, label), problem, label)
 
 
 def load_any_solution(path: Path, problem: Problem | None = None) -> Solution:
