@@ -152,13 +152,10 @@ def _fill_by_adjustment(compiled: Compiled, assignment: IntArray, free: IntArray
     each where the quotas gain most and then at its cheapest post; a second pass fills what
     is left at the least quota harm. Preference costs are computed for a batch of candidates
     at a time, over the posts still open (usually few)."""
-    compat = compiled.compat
-    in_couple: BoolArray = np.zeros(compiled.n, dtype=np.bool_)
-    for a, b in compiled.couples:
-        in_couple[a] = in_couple[b] = True
+    fillable = _fillable(compiled)
     tally = _QuotaTally(compiled, assignment)
     for strict in (True, False):
-        waiting = (assignment < 0) & compiled.adjusts & compat.candidate_ok & ~in_couple
+        waiting = (assignment < 0) & fillable
         queue = order[waiting[order]]
         for start in range(0, len(queue), batch):
             posts = np.flatnonzero(free > 0)
@@ -190,11 +187,7 @@ def _reroute_for_empty_seats(compiled: Compiled, assignment: IntArray, free: Int
     """Fill a seat the greedy fill left empty by moving an adjusted candidate there and an
     unplaced one into the seat it frees (one augmenting step per seat). Both posts were open
     when adjustment began, so every fan of theirs was served and nobody comes to envy."""
-    compat = compiled.compat
-    in_couple: BoolArray = np.zeros(compiled.n, dtype=np.bool_)
-    for a, b in compiled.couples:
-        in_couple[a] = in_couple[b] = True
-    movable_base = compiled.adjusts & compat.candidate_ok & ~in_couple & (compiled.lock_post < 0)
+    movable_base = _fillable(compiled)
     for p in np.flatnonzero(free > 0).tolist():
         for _ in range(int(free[p])):
             waiting = np.flatnonzero(movable_base & (assignment < 0))
@@ -216,6 +209,17 @@ def _reroute_for_empty_seats(compiled: Compiled, assignment: IntArray, free: Int
                 break
 
 
+def _fillable(compiled: Compiled) -> BoolArray:
+    """Candidates adjustment may place or move: 服从调剂, eligible somewhere, not locked, not
+    in a couple (a partner moved alone would break the couple rule)."""
+    in_couple: BoolArray = np.zeros(compiled.n, dtype=np.bool_)
+    for a, b in compiled.couples:
+        in_couple[a] = in_couple[b] = True
+    fillable: BoolArray = (compiled.adjusts & compiled.compat.candidate_ok & ~in_couple
+                           & (compiled.lock_post < 0))
+    return fillable
+
+
 def _allowed(compiled: Compiled, cand: IntArray, post: IntArray) -> BoolArray:
     ok = compiled.compat.allowed(cand, post)
     if compiled.forbidden_keys.size:
@@ -227,9 +231,7 @@ def _adjustment_costs(compiled: Compiled, block: IntArray, posts: IntArray) -> I
     """Preference cost of each candidate of ``block`` at each of ``posts`` (``_NONE`` where
     the pair is not allowed), as a ``len(block) × len(posts)`` table."""
     cc, pp = np.repeat(block, len(posts)), np.tile(posts, len(block))
-    ok = compiled.compat.allowed(cc, pp)
-    if compiled.forbidden_keys.size:
-        ok &= ~np.isin(compiled.pair_keys(cc, pp), compiled.forbidden_keys)
+    ok = _allowed(compiled, cc, pp)
     cost = np.full(len(cc), _NONE, dtype=np.int64)
     cost[ok] = compiled.costs(cc[ok], pp[ok], compiled.rank_of(cc[ok], pp[ok]))
     table: IntArray = cost.reshape(len(block), len(posts))
