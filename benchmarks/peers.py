@@ -36,8 +36,6 @@ from matcher.columns import BoolArray, IntArray
 from matcher.compile import Compiled
 from matcher.objective import tier_values
 from matcher.solution import (
-    Assignment,
-    QuotaReport,
     Reason,
     Solution,
     SolverInfo,
@@ -45,6 +43,7 @@ from matcher.solution import (
     TierValues,
     Unassigned,
 )
+from matcher.solve import assignment_records, quota_reports
 
 
 class PeerSkipped(Exception):
@@ -289,26 +288,15 @@ def to_solution(compiled: Compiled, assignment: IntArray, engine: str,
     problem = compiled.problem
     pairs = compiled.pairs(assignment)
     values = tier_values(compiled, pairs)
-    assignments = [
-        Assignment(candidate=problem.candidates[c].id, post=problem.posts[p].id,
-                   rank=r or None, adjusted=bool(r == 0 and not locked), locked=bool(locked))
-        for c, p, r, locked in zip(pairs.cand.tolist(), pairs.post.tolist(),
-                                   pairs.rank.tolist(), pairs.locked.tolist(), strict=True)
-    ]
     reason = [Reason(code="peer", detail=f"not placed by {engine}")]
     unassigned = [Unassigned(candidate=problem.candidates[c].id, reasons=reason)
                   for c in np.flatnonzero(assignment < 0).tolist()]
-    reports = []
-    for quota in compiled.quotas:
-        count, base = quota.count_and_base(pairs)
-        deviation = quota.deviation(count, base)
-        reports.append(QuotaReport(id=quota.id, count=count, base=base,
-                                   deviation=float(deviation), satisfied=deviation == 0))
     return Solution(
         problem=problem.name, status=Status.unknown,
         objective=TierValues(coverage=int(values["coverage"]),
                              quotas=float(values["quotas"]),
                              preferences=int(values["preferences"])),
-        assignments=assignments, unassigned=unassigned, quotas=reports,
+        assignments=assignment_records(compiled, pairs), unassigned=unassigned,
+        quotas=quota_reports(compiled, pairs),
         solver=SolverInfo(engine=engine, time_s=round(time_s, 4)),
     )

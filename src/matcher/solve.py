@@ -6,7 +6,7 @@ import time
 from dataclasses import replace
 from fractions import Fraction
 
-from matcher.compile import Compiled, compile_problem
+from matcher.compile import Compiled, Pairs, compile_problem
 from matcher.engines import cpsat, flow, hybrid
 from matcher.engines.base import EngineResult, TierValue
 from matcher.engines.network import network_obstacles
@@ -132,23 +132,33 @@ def build_solution(compiled: Compiled, result: EngineResult, elapsed: float,
     bound = trivial_bounds(compiled) | result.bound
     if result.status is Status.optimal:
         bound = dict(values)
-    assignments = [
+    reasons = unassigned_reasons(compiled, result.assignment)
+    unassigned = [Unassigned(candidate=problem.candidates[c].id, reasons=reasons[c])
+                  for c in sorted(reasons)]
+    return Solution(
+        problem=problem.name, status=result.status, objective=_as_tier_values(values),
+        bound=_as_tier_values(bound), assignments=assignment_records(compiled, pairs),
+        unassigned=unassigned, quotas=quota_reports(compiled, pairs), solver=info,
+    )
+
+
+def assignment_records(compiled: Compiled, pairs: Pairs) -> list[Assignment]:
+    """SPEC §7 ``assignments`` of the assigned pairs (rank, adjusted and locked flags)."""
+    problem = compiled.problem
+    return [
         Assignment(candidate=problem.candidates[c].id, post=problem.posts[p].id,
                    rank=r or None, adjusted=bool(r == 0 and not locked), locked=bool(locked))
         for c, p, r, locked in zip(pairs.cand.tolist(), pairs.post.tolist(),
                                    pairs.rank.tolist(), pairs.locked.tolist(), strict=True)
     ]
-    reasons = unassigned_reasons(compiled, result.assignment)
-    unassigned = [Unassigned(candidate=problem.candidates[c].id, reasons=reasons[c])
-                  for c in sorted(reasons)]
+
+
+def quota_reports(compiled: Compiled, pairs: Pairs) -> list[QuotaReport]:
+    """SPEC §7 ``quotas``: each quota's N, D and deviation on the assigned pairs."""
     reports = []
     for quota in compiled.quotas:
         count, base = quota.count_and_base(pairs)
         deviation = quota.deviation(count, base)
         reports.append(QuotaReport(id=quota.id, count=count, base=base,
                                    deviation=float(deviation), satisfied=deviation == 0))
-    return Solution(
-        problem=problem.name, status=result.status, objective=_as_tier_values(values),
-        bound=_as_tier_values(bound), assignments=assignments, unassigned=unassigned,
-        quotas=reports, solver=info,
-    )
+    return reports
