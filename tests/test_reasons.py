@@ -36,3 +36,21 @@ def test_every_reason_is_true(problem: Problem) -> None:
         if codes == {"wishes_taken"}:
             assert eligible
             assert all(filled[p.id] >= post_by_id[p.id].capacity for p in eligible)
+
+
+def test_one_full_post_is_named_in_the_singular() -> None:
+    """Two candidates want the one seat: the loser's reason speaks of one wish, not "wishes 1"."""
+    from matcher.validation import parse_problem
+
+    problem = parse_problem({
+        "schema_version": "1", "name": "one-seat",
+        "candidates": [{"id": c, "home_province": "GS", "score": score,
+                        "wishes": [{"post": "P"}]} for c, score in (("A", 90), ("B", 80))],
+        "posts": [{"id": "P", "province": "GS", "prefecture": "Lanzhou",
+                   "programme": "basic_education", "capacity": 1}],
+    })
+    solution = solve(problem, SolveOptions())
+    (entry,) = solution.unassigned
+    (reason,) = entry.reasons
+    assert reason.code == "wishes_taken"
+    assert reason.detail == "every post matching wish 1 that the candidate may hold is full"

@@ -154,10 +154,12 @@ def _all_taken(compiled: Compiled, c: int, wished: int, adjusted: int) -> Reason
     parts = []
     if wished:
         which = ", ".join(str(r) for r in ranks[:8]) + (" …" if len(ranks) > 8 else "")
-        parts.append(f"every post matching wishes {which} that the candidate may hold is "
+        noun = "wish" if len(ranks) == 1 else "wishes"
+        parts.append(f"every post matching {noun} {which} that the candidate may hold is "
                      f"full")
     if adjusted:
-        parts.append(f"all {adjusted} posts open to them by adjustment (服从调剂) are full")
+        parts.append("the only post open to them by adjustment (服从调剂) is full" if adjusted == 1
+                     else f"all {adjusted} posts open to them by adjustment (服从调剂) are full")
     return Reason(code="wishes_taken", detail="; ".join(parts))
 
 
@@ -203,7 +205,8 @@ def _blocked(compiled: Compiled, c: int, options: IntArray, filled: IntArray,
         listed = _ids(full, full_count)
         detail = f"every seat taken at {listed}"
         if full_count == len(options):
-            detail = f"all {full_count} posts the candidate may hold are full: {listed}"
+            detail = (f"the only post the candidate may hold is full: {listed}" if full_count == 1
+                      else f"all {full_count} posts the candidate may hold are full: {listed}")
         reasons.append(Reason(code="wishes_taken", detail=detail))
     for _, k, posts in sorted(broken_by, key=lambda item: item[:2]):
         reasons.append(Reason(
