@@ -11,6 +11,9 @@ without them the reason's Chinese name is shown, and the posts listed below it g
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from matcher.probes import Outcome
 from matcher.problem import Problem
 from matcher.report.labels import Lang, reason
@@ -24,30 +27,58 @@ def _signed(value: float) -> str:
     return text.replace("-", "−")
 
 
+@dataclass(frozen=True)
+class _OutcomeWords:
+    """How one language words a re-solve's outcome (:func:`describe_outcome`)."""
+
+    impossible: str
+    clashes: str  # with {named}
+    eligibility_only: str
+    unproven: str
+    tiers: tuple[str, str, str, str]  # seats, coverage, quotas, preferences
+    comma: str
+    no_change: str
+    equal: str
+    bracketed: str  # {changes}
+    worse: str
+    better: str
+    colon: str
+    rule_name: Callable[[str], str]
+
+
+_OUTCOME_WORDS: dict[str, _OutcomeWords] = {
+    "en": _OutcomeWords("impossible: ", "it clashes with {}",
+                        "the eligibility rules alone rule it out",
+                        "not settled within the time limit",
+                        ("seats filled", "weighted coverage", "quota deviation cost",
+                         "preference cost"),
+                        ", ", "no change", "no loss: an equally good round", " ({})",
+                        "worse", "better", ": ", str),
+    "zh": _OutcomeWords("不可行：", "与 {} 冲突", "仅资格条件就排除了这种安排", "时限内未能判定",
+                        ("安置人数", "加权覆盖", "指标偏差代价", "志愿代价"),
+                        "，", "无变化", "没有损失：有同样好的方案", "（{}）", "变差", "变好", "：",
+                        lambda rule: rule_id_zh(rule)),
+}
+
+
 def describe_outcome(outcome: Outcome, *, lang: Lang = "en") -> str:
     """``impossible: …``, ``costs …``, ``no cost (a tie)``, ``improves …`` (or in Chinese)."""
-    if lang == "zh":
-        return _outcome_zh(outcome)
+    words = _OUTCOME_WORDS[lang]
     if outcome.verdict == "infeasible":
-        named = ", ".join(outcome.conflict)
-        return "impossible: " + (f"it clashes with {named}" if named else
-                                 "the eligibility rules alone rule it out")
+        separator = "、" if lang == "zh" else ", "
+        named = separator.join(words.rule_name(rule) for rule in outcome.conflict)
+        return words.impossible + (words.clashes.format(named) if named
+                                   else words.eligibility_only)
     if outcome.verdict == "unproven":
-        return "not settled within the time limit"
-    parts = []
-    if outcome.seats:
-        parts.append(f"seats filled {_signed(outcome.seats)}")
-    if outcome.coverage:
-        parts.append(f"weighted coverage {_signed(outcome.coverage)}")
-    if outcome.quotas:
-        parts.append(f"quota deviation cost {_signed(outcome.quotas)}")
-    if outcome.preferences:
-        parts.append(f"preference cost {_signed(outcome.preferences)}")
-    changes = ", ".join(parts) or "no change"
+        return words.unproven
+    values = (outcome.seats, outcome.coverage, outcome.quotas, outcome.preferences)
+    parts = [f"{name} {_signed(value)}" for name, value in zip(words.tiers, values, strict=True)
+             if value]
+    changes = words.comma.join(parts) or words.no_change
     if outcome.verdict == "equal":
-        return "no loss: an equally good round" + (f" ({changes})" if parts else "")
-    verb = "worse" if outcome.verdict == "worse" else "better"
-    return f"{verb}: {changes}"
+        return words.equal + (words.bracketed.format(changes) if parts else "")
+    verb = words.worse if outcome.verdict == "worse" else words.better
+    return f"{verb}{words.colon}{changes}"
 
 
 def explanation_text(explanation: Explanation, *, limit: int = 20, lang: Lang = "en",
@@ -138,25 +169,7 @@ def rule_id_zh(rule: str) -> str:
 
 
 def _outcome_zh(outcome: Outcome) -> str:
-    if outcome.verdict == "infeasible":
-        named = "、".join(rule_id_zh(rule) for rule in outcome.conflict)
-        return "不可行：" + (f"与 {named} 冲突" if named else "仅资格条件就排除了这种安排")
-    if outcome.verdict == "unproven":
-        return "时限内未能判定"
-    parts = []
-    if outcome.seats:
-        parts.append(f"安置人数 {_signed(outcome.seats)}")
-    if outcome.coverage:
-        parts.append(f"加权覆盖 {_signed(outcome.coverage)}")
-    if outcome.quotas:
-        parts.append(f"指标偏差代价 {_signed(outcome.quotas)}")
-    if outcome.preferences:
-        parts.append(f"志愿代价 {_signed(outcome.preferences)}")
-    changes = "，".join(parts) or "无变化"
-    if outcome.verdict == "equal":
-        return "没有损失：有同样好的方案" + (f"（{changes}）" if parts else "")
-    verb = "变差" if outcome.verdict == "worse" else "变好"
-    return f"{verb}：{changes}"
+    return describe_outcome(outcome, lang="zh")
 
 
 #: The eligibility rules :func:`matcher.explain.blocking_rules` names, in Chinese.
