@@ -51,6 +51,7 @@ from matcher.whatif import (
 )
 
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R", Quota, Pairing)  # the rules a scenario adds, changes or removes by id
 
 
 @dataclass
@@ -240,23 +241,9 @@ def _quota(state: _State, change: AddQuota | ChangeQuota | RemoveQuota, path: st
         quota = change.quota
         issues = (selector_issues(f"{path}.quota.candidates", quota.candidates, "candidates")
                   + selector_issues(f"{path}.quota.posts", quota.posts, "posts"))
-        if quota.id in state.rule_ids():
-            issues.append(InputIssue(f"{path}.quota.id", "duplicate_id",
-                                     f"a quota or pairing with id {quota.id!r} already exists"))
-        if not issues:
-            state.quotas.append(quota)
-            state.notes.append(f"{path}: added quota {quota.id}")
-        return issues
-    where = next((k for k, q in enumerate(state.quotas) if q.id == change.id), None)
-    if where is None:
-        known = ", ".join(q.id for q in state.quotas) or "none"
-        return [InputIssue(f"{path}.id", "unknown_rule",
-                           f"no quota {change.id!r}; quotas: {known}")]
-    if isinstance(change, RemoveQuota):
-        del state.quotas[where]
-        state.notes.append(f"{path}: removed quota {change.id}")
-        return []
-    return _change_rule(state.quotas, where, change.fields, path, state.notes, "quota")
+        return _add_rule(state, state.quotas, quota, "quota", path, issues)
+    fields = None if isinstance(change, RemoveQuota) else change.fields
+    return _edit_rule(state, state.quotas, change.id, fields, "quota", path)
 
 
 def _pairing(state: _State, change: AddPairing | ChangePairing | RemovePairing, path: str
@@ -264,23 +251,37 @@ def _pairing(state: _State, change: AddPairing | ChangePairing | RemovePairing, 
     if isinstance(change, AddPairing):
         pairing = change.pairing
         issues = selector_issues(f"{path}.pairing.destinations", pairing.destinations, "posts")
-        if pairing.id in state.rule_ids():
-            issues.append(InputIssue(f"{path}.pairing.id", "duplicate_id", f"a quota or "
-                                     f"pairing with id {pairing.id!r} already exists"))
-        if not issues:
-            state.pairings.append(pairing)
-            state.notes.append(f"{path}: added pairing {pairing.id}")
-        return issues
-    where = next((k for k, p in enumerate(state.pairings) if p.id == change.id), None)
+        return _add_rule(state, state.pairings, pairing, "pairing", path, issues)
+    fields = None if isinstance(change, RemovePairing) else change.fields
+    return _edit_rule(state, state.pairings, change.id, fields, "pairing", path)
+
+
+def _add_rule(state: _State, rules: list[R], rule: R, kind: str, path: str,
+              issues: list[InputIssue]) -> list[InputIssue]:
+    """Append ``rule`` unless its selectors have ``issues`` or its id is taken (quotas and
+    pairings share one id space, as conflicts name them by id)."""
+    if rule.id in state.rule_ids():
+        issues = [*issues, InputIssue(f"{path}.{kind}.id", "duplicate_id",
+                                      f"a quota or pairing with id {rule.id!r} already exists")]
+    if not issues:
+        rules.append(rule)
+        state.notes.append(f"{path}: added {kind} {rule.id}")
+    return issues
+
+
+def _edit_rule(state: _State, rules: list[R], rule_id: str, fields: dict[str, Any] | None,
+               kind: str, path: str) -> list[InputIssue]:
+    """Remove the rule ``rule_id`` (``fields`` None) or set ``fields`` on it."""
+    where = next((k for k, rule in enumerate(rules) if rule.id == rule_id), None)
     if where is None:
-        known = ", ".join(p.id for p in state.pairings) or "none"
+        known = ", ".join(rule.id for rule in rules) or "none"
         return [InputIssue(f"{path}.id", "unknown_rule",
-                           f"no pairing {change.id!r}; pairings: {known}")]
-    if isinstance(change, RemovePairing):
-        del state.pairings[where]
-        state.notes.append(f"{path}: removed pairing {change.id}")
+                           f"no {kind} {rule_id!r}; {kind}s: {known}")]
+    if fields is None:
+        del rules[where]
+        state.notes.append(f"{path}: removed {kind} {rule_id}")
         return []
-    return _change_rule(state.pairings, where, change.fields, path, state.notes, "pairing")
+    return _change_rule(rules, where, fields, path, state.notes, kind)
 
 
 def _change_rule(rules: list[M], where: int, fields: dict[str, Any], path: str,
