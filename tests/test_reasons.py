@@ -54,3 +54,40 @@ def test_one_full_post_is_named_in_the_singular() -> None:
     (reason,) = entry.reasons
     assert reason.code == "wishes_taken"
     assert reason.detail == "every post matching wish 1 that the candidate may hold is full"
+
+
+def test_every_eligibility_blocker_is_named_in_both_languages() -> None:
+    """One post failing every condition of SPEC §3: English names them for ``why`` and the
+    Chinese report spells each out, both from the same list of blockers."""
+    from matcher.compile import compile_problem
+    from matcher.explain import blockers, blocking_rules
+    from matcher.report.reasons import ReasonWriter
+    from matcher.validation import parse_problem
+
+    problem = parse_problem({
+        "schema_version": "1", "name": "blocked",
+        "candidates": [{"id": "C", "home_province": "SD", "degree": "associate",
+                        "major_category": "engineering", "gender": "M", "level": 0,
+                        "service_years": [1], "wishes": [{"post": "P"}]}],
+        "posts": [{"id": "P", "province": "XJ", "prefecture": "Kashgar",
+                   "programme": "health", "min_degree": "master",
+                   "major_categories": ["medicine"], "languages": ["ug"], "gender": "F",
+                   "min_level": 2, "service_years": [3]}],
+        "rules": {"pairings": [{"id": "kashgar_aid", "origins": ["SH"],
+                                "destinations": {"prefecture": "Kashgar"},
+                                "mode": "exclusive"}]},
+        "forbidden": [{"candidate": "C", "post": "P"}],
+    })
+    compiled = compile_problem(problem)
+    assert [b.rule for b in blockers(compiled, 0, 0)] == [
+        "service period", "degree", "major category", "language", "gender", "level",
+        "pairing", "forbidden pair"]
+    assert blocking_rules(compiled, 0, 0) == [
+        "service period", "degree below master", "major category", "language", "gender",
+        "level", "pairing kashgar_aid", "forbidden pair"]
+    solution = solve(problem, SolveOptions())
+    (entry,) = solution.unassigned
+    (detail,) = ReasonWriter(problem, solution).details("C", entry.reasons)
+    for words in ("服务期不符", "学历低于硕士", "专业门类不符", "须掌握", "仅限女性", "级别低于 2",
+                  "对口支援规则 kashgar_aid", "列为禁止的组合"):
+        assert words in detail, (words, detail)

@@ -8,6 +8,7 @@ their couple, or (when no hard rule stands in the way) the objective order prefe
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -256,30 +257,58 @@ def _why_no_post(compiled: Compiled, c: int) -> str:
     return f"every one of {len(looked_at)} {scope} is ruled out: " + "; ".join(parts)
 
 
-def blocking_rules(compiled: Compiled, c: int, p: int) -> list[str]:
-    """The eligibility conditions of SPEC §3 that forbid candidate ``c`` post ``p``."""
+@dataclass(frozen=True)
+class Blocker:
+    """One eligibility condition of SPEC §3 that keeps a candidate from a post, with the
+    post's demand it fails (for wording: the degree, the missing languages, the gender, the
+    level, the pairing rules' ids)."""
+
+    rule: str  # service period, degree, major category, language, gender, level, pairing,
+    # forbidden pair
+    demand: tuple[str, ...] = ()
+
+
+def blockers(compiled: Compiled, c: int, p: int, *, forbidden: bool = True) -> list[Blocker]:
+    """The eligibility conditions of SPEC §3 that forbid candidate ``c`` post ``p`` (with
+    ``forbidden``, a forbidden pair too), in one place for every language's wording."""
     cand: Candidate = compiled.problem.candidates[c]
     post: Post = compiled.problem.posts[p]
-    rules = []
+    found = []
     if not set(cand.service_years) & set(post.service_years):
-        rules.append("service period")
+        found.append(Blocker("service period"))
     if Degree[cand.degree] < Degree[post.min_degree]:
-        rules.append(f"degree below {post.min_degree}")
+        found.append(Blocker("degree", (post.min_degree,)))
     if post.major_categories and cand.major_category not in post.major_categories:
-        rules.append("major category")
-    if not set(post.languages) <= set(cand.languages):
-        rules.append("language")
+        found.append(Blocker("major category"))
+    missing = tuple(lang for lang in post.languages if lang not in cand.languages)
+    if missing:
+        found.append(Blocker("language", missing))
     if post.gender is not None and cand.gender != post.gender:
-        rules.append("gender")
+        found.append(Blocker("gender", (post.gender,)))
     if cand.level < post.min_level:
-        rules.append("level")
+        found.append(Blocker("level", (str(post.min_level),)))
     compat = compiled.compat
     u, v = compat.profile[c], compat.post_class[p]
     if not compat.pairings_ok[u, v]:
-        names = [r.id for k, r in enumerate(compiled.problem.rules.pairings)
-                 if compat.rule_matches_class[v, k] or compat.rule_admits_profile[u, k]]
-        rules.append(f"pairing {', '.join(names)}")
-    key = compiled.pair_keys(np.array([c]), np.array([p]))
-    if np.isin(key, compiled.forbidden_keys).any():
-        rules.append("forbidden pair")
-    return rules
+        found.append(Blocker("pairing", tuple(
+            r.id for k, r in enumerate(compiled.problem.rules.pairings)
+            if compat.rule_matches_class[v, k] or compat.rule_admits_profile[u, k])))
+    if forbidden:
+        key = compiled.pair_keys(np.array([c]), np.array([p]))
+        if np.isin(key, compiled.forbidden_keys).any():
+            found.append(Blocker("forbidden pair"))
+    return found
+
+
+def blocking_rules(compiled: Compiled, c: int, p: int) -> list[str]:
+    """The eligibility conditions of SPEC §3 that forbid candidate ``c`` post ``p``, named
+    in English (``degree below master``, ``pairing xj-1, xj-2``)."""
+    names = []
+    for blocker in blockers(compiled, c, p):
+        if blocker.rule == "degree":
+            names.append(f"degree below {blocker.demand[0]}")
+        elif blocker.rule == "pairing":
+            names.append(f"pairing {', '.join(blocker.demand)}")
+        else:
+            names.append(blocker.rule)
+    return names

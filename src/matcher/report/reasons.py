@@ -22,8 +22,8 @@ import numpy as np
 
 from matcher.columns import BoolArray, IntArray
 from matcher.compile import CompiledQuota, compile_problem
-from matcher.explain import candidate_options
-from matcher.problem import Degree, Problem
+from matcher.explain import Blocker, blockers, candidate_options
+from matcher.problem import Problem
 from matcher.report.labels import reason
 from matcher.sheets.headers import VOCABULARIES
 from matcher.solution import Reason, Solution
@@ -188,29 +188,8 @@ class ReasonWriter:
     def _conditions(self, c: int, p: int) -> list[str]:
         """The eligibility rules of SPEC §3 (forbidden pairs aside) that keep ``c`` from
         ``p``, in Chinese."""
-        compiled = self.compiled
-        cand, post = self.problem.candidates[c], self.problem.posts[p]
-        rules = []
-        if not set(cand.service_years) & set(post.service_years):
-            rules.append("服务期不符")
-        if Degree[cand.degree] < Degree[post.min_degree]:
-            rules.append(f"学历低于{DEGREES.get(post.min_degree, post.min_degree)}")
-        if post.major_categories and cand.major_category not in post.major_categories:
-            rules.append("专业门类不符")
-        missing = [lang for lang in post.languages if lang not in cand.languages]
-        if missing:
-            rules.append(f"须掌握{language_names(missing)}")
-        if post.gender is not None and cand.gender != post.gender:
-            rules.append(f"仅限{GENDERS.get(post.gender, post.gender)}")
-        if cand.level < post.min_level:
-            rules.append(f"级别低于 {post.min_level}")
-        compat = compiled.compat
-        u, v = compat.profile[c], compat.post_class[p]
-        if not compat.pairings_ok[u, v]:
-            names = [r.id for k, r in enumerate(self.problem.rules.pairings)
-                     if compat.rule_matches_class[v, k] or compat.rule_admits_profile[u, k]]
-            rules.append(f"对口支援规则 {'、'.join(names)}")
-        return rules
+        return [_condition_zh(blocker)
+                for blocker in blockers(self.compiled, c, p, forbidden=False)]
 
 
 def _breaks(q: CompiledQuota, n: int, d: int, c: int, p: int) -> str | None:
@@ -253,3 +232,25 @@ _FIXED = {
     "infeasible": "本轮规则相互冲突（见“相互冲突的规则”），没有可行方案，无人安置",
     "no_solution": "时限内未求得可行方案，无人安置",
 }
+
+
+def _condition_zh(blocker: Blocker) -> str:
+    """One eligibility condition as the Chinese reasons name it."""
+    demand = blocker.demand
+    match blocker.rule:
+        case "service period":
+            return "服务期不符"
+        case "degree":
+            return f"学历低于{DEGREES.get(demand[0], demand[0])}"
+        case "major category":
+            return "专业门类不符"
+        case "language":
+            return f"须掌握{language_names(list(demand))}"
+        case "gender":
+            return f"仅限{GENDERS.get(demand[0], demand[0])}"
+        case "level":
+            return f"级别低于 {demand[0]}"
+        case "pairing":
+            return f"对口支援规则 {'、'.join(demand)}"
+        case _:
+            return "列为禁止的组合"
