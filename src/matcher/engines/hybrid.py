@@ -32,6 +32,7 @@ from matcher.compile import Compiled, EdgeSet, compile_problem
 from matcher.engines import flow
 from matcher.engines.base import EngineResult, TierValue
 from matcher.engines.conflicts import find_conflict
+from matcher.engines.couples import branch_and_bound
 from matcher.engines.cpsat import estimated_pairs, solve_tiers
 from matcher.engines.cpsat_model import build_model
 from matcher.engines.cpsat_priority import Fans, score_levels
@@ -50,6 +51,8 @@ REDUCED_PAIRS = 250_000  # pair budget of a reduced model (ranked pairs come fir
 RELAXATION_SHARE = 0.5  # at most this share of the time limit goes to the relaxation
 REDUCED_SECONDS = 300.0  # the limit of a reduced model when the caller gives none
 WRITING_SHARE = 0.05  # kept back from the time limit for reasons and the solution file
+COUPLES_SECONDS = 30.0  # branch and bound on split couples before CP-SAT, without a limit
+COUPLES_SHARE = 0.5  # ... and its share of the time left under a limit
 
 
 @dataclass
@@ -131,10 +134,24 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
         relaxation = Relaxation(tier_values(relaxed_compiled, pairs),
                                 relaxed_result.assignment, dropped)
 
+    couples_round: IntArray | None = None
+    if dropped == ["couples"] and relaxation is not None:
+        _progress(options, "hybrid:couples", started)
+        budget = (COUPLES_SECONDS if deadline is None
+                  else (deadline - time.monotonic()) * COUPLES_SHARE)
+        search = branch_and_bound(compiled, relaxed_compiled, options,
+                                  time.monotonic() + budget, root=relaxation.assignment)
+        if search is not None and search.status is Status.optimal:
+            return EngineResult(Status.optimal, search.assignment, engine=NAME, note=(
+                f"couples by branch and bound over the network: {search.nodes} node(s) "
+                "solved beyond the relaxation"))
+        if search is not None:
+            couples_round = search.assignment  # the best round it found: CP-SAT's hint
+
     first = order[0] if order else None
     _progress(options, "hybrid:serial", started, bound=(
         relaxation.values[first] if relaxation is not None and first else None))
-    hint = serial_dictatorship(compiled)
+    hint = serial_dictatorship(compiled) if couples_round is None else couples_round
     if first:
         _progress(options, "hybrid:start", started,
                   objective=tier_values(compiled, compiled.pairs(hint))[first])
