@@ -144,3 +144,44 @@ def test_flow_charges_a_negative_continuity_bonus_on_every_route() -> None:
     solution = solve(problem, SolveOptions(engine="flow"))
     assert solution.objective.preferences == expected["preferences"]
     assert verify(problem, solution) == []
+
+
+def _cand(i: int, **fields: Any) -> dict[str, Any]:
+    return {"id": f"C{i}", "home_province": "SD", **fields}
+
+
+_PLACE = {"province": "XJ", "prefecture": "Kashgar", "programme": "basic_education"}
+
+
+def test_flow_takes_off_routes_who_got_a_dear_wish_at_the_adjustment_price() -> None:
+    """With adjustment costing 0 and quadratic ranks, C0's second wish (cost 1) is dearer
+    than adjusting; the shared adjustment route reaches it at 0. The first solve uses that
+    route, so C0 is taken off the routes and the wish is charged in full."""
+    problem = parse_problem({
+        "candidates": [_cand(0, accept_adjustment=True, wishes=[{"post": "P0"}, {"post": "P1"}]),
+                       _cand(1, wishes=[{"post": "P0"}])],
+        "posts": [{"id": f"P{k}", **_PLACE} for k in range(2)],
+        "objective": {"rank_cost": "quadratic", "adjustment_cost": 0},
+    })
+    expected = brute_force_optimum(problem)
+    assert expected is not None and expected["preferences"] == 1
+    solution = solve(problem, SolveOptions(engine="flow"))
+    assert solution.status == "optimal"
+    assert solution.objective.preferences == 1
+    assert "1 candidate(s) off shared routes" in (solution.solver.note or "")
+    assert verify(problem, solution) == []
+
+
+def test_flow_takes_off_routes_who_got_a_forbidden_post() -> None:
+    """C0 may not hold P1, but the shared adjustment route reaches it: an answer that puts
+    C0 there is solved again with C0 off the routes."""
+    problem = parse_problem({
+        "candidates": [_cand(k, accept_adjustment=True, wishes=[{"post": "P0"}])
+                       for k in range(2)],
+        "posts": [{"id": f"P{k}", **_PLACE} for k in range(2)],
+        "forbidden": [{"candidate": "C0", "post": "P1"}],
+    })
+    solution = solve(problem, SolveOptions(engine="flow"))
+    assert solution.status == "optimal"
+    assert {a.candidate: a.post for a in solution.assignments} == {"C0": "P0", "C1": "P1"}
+    assert verify(problem, solution) == []

@@ -17,9 +17,12 @@ Layout, source side to sink side::
   where one hub per view of every post took 9 million.
 * A hub only one candidate enters and a group with only one post are short-cut
   (:class:`~matcher.engines.routes.Paths`): their arcs join the candidate or post beside them.
-* Routes are exact because no route to a post is cheaper than the pair's true cost (routed
-  candidates' wish ranks cost at most ``adjustment_cost``, a later wish or adjustment to a
-  wished post is never cheaper than the first wish) and the cheapest is exactly that.
+* Routes are exact when no route to a post is cheaper than the pair's true cost (a later
+  wish or adjustment to a wished post is never cheaper than the first wish) and the cheapest
+  is exactly that. Two kinds of candidate break this: one with a forbidden pair, and a 服从调剂
+  candidate with a wish dearer than adjustment (the adjustment route reaches it cheaply).
+  They are routed anyway; the network is then a relaxation, and those its answer placed
+  wrongly are taken off the routes (direct arcs) and the network solved again, until none is.
 * Quotas whose groups nest become arcs of a tree on their side: a hard bound is the arc's lower
   bound and capacity; a soft bound is parallel arcs priced by the deviation they cause.
 * Post → tree arcs carry the coverage reward, so the circulation fills seats by itself.
@@ -251,7 +254,7 @@ class _Network:
     candidates: int
 
 
-def build_network(compiled: Compiled) -> _Network:
+def build_network(compiled: Compiled, derouted: BoolArray | None = None) -> _Network:
     n, m = compiled.n, compiled.m
     unit = _quota_unit(compiled)
     scale = tier_multipliers(compiled, unit)
@@ -273,7 +276,7 @@ def build_network(compiled: Compiled) -> _Network:
     arcs.add(post_node, exit_node, compiled.capacity,
              -compiled.weight * scale["coverage"])
 
-    routed = _routed_candidates(compiled)
+    routed = _routed_candidates(compiled, derouted)
     direct_rows = _direct_rows(compiled, routed)
     d_cand, d_post, d_rank = _direct_pairs(compiled, routed, direct_rows)
     paths = shortcut(_routes(compiled, routed, direct_rows))
@@ -522,25 +525,54 @@ def _bonus_table(compiled: Compiled, class_rep: IntArray) -> tuple[IntArray, Int
     return table.reshape(len(first), len(class_rep)), row.reshape(-1)
 
 
-def _routed_candidates(compiled: Compiled) -> BoolArray:
-    """Candidates who can share routes without changing any cost or option: eligible,
-    unlocked, with no forbidden pair, (if they accept adjustment) no wish whose rank costs
-    more than adjustment, and, when the continuity bonus is negative (a surcharge routes
-    would not charge), not from a university some post continues."""
+def _routed_candidates(compiled: Compiled, derouted: BoolArray | None = None) -> BoolArray:
+    """Candidates who share routes: eligible, unlocked, not ``derouted`` and, when the
+    continuity bonus is negative (a surcharge routes would not charge), not from a university
+    some post continues.
+
+    Routes may offer a few candidates more than they are allowed (:func:`_overoffered`): a
+    forbidden pair, or a wished post at the adjustment cost where the wish costs more. They
+    are routed all the same, and the solve takes off the routes (``derouted``) those whose
+    answer used such an offer (:func:`_misrouted`); giving them all direct arcs up front took
+    gigabytes at national scale (quadratic rank cost makes every adjuster with five wishes
+    one of them)."""
     objective = compiled.problem.objective
-    wishes = compiled.wishes
-    too_dear = np.zeros(compiled.n, dtype=np.bool_)
-    too_dear[wishes.cand[_rank_cost(compiled, wishes.rank) > objective.adjustment_cost]] = True
-    has_forbidden = np.zeros(compiled.n, dtype=np.bool_)
-    has_forbidden[compiled.forbidden_keys // max(compiled.m, 1)] = True
-    routed: BoolArray = (compiled.compat.candidate_ok & (compiled.lock_post < 0)
-                         & ~has_forbidden & ~(too_dear & compiled.adjusts))
+    routed: BoolArray = compiled.compat.candidate_ok & (compiled.lock_post < 0)
+    if derouted is not None:
+        routed &= ~derouted
     if objective.continuity_bonus < 0:
         interner = compiled.candidates.interner
         continued = [interner.lookup(p.continuity_university) for p in compiled.problem.posts
                      if p.continuity_university is not None]
         routed &= ~np.isin(compiled.candidates.columns["university"], continued)
     return routed
+
+
+def _overoffered(compiled: Compiled) -> BoolArray:
+    """Candidates whose routes may offer a pair they may not hold (a forbidden pair) or at
+    less than its cost (a 服从调剂 candidate's wish costing more than adjustment: the
+    adjustment route reaches that post too)."""
+    wishes = compiled.wishes
+    too_dear = np.zeros(compiled.n, dtype=np.bool_)
+    dear = _rank_cost(compiled, wishes.rank) > compiled.problem.objective.adjustment_cost
+    too_dear[wishes.cand[dear]] = True
+    has_forbidden = np.zeros(compiled.n, dtype=np.bool_)
+    has_forbidden[compiled.forbidden_keys // max(compiled.m, 1)] = True
+    over: BoolArray = has_forbidden | (too_dear & compiled.adjusts)
+    return over
+
+
+def _misrouted(compiled: Compiled, assignment: IntArray, suspects: BoolArray) -> IntArray:
+    """Suspects (:func:`_overoffered`, still routed) whose post in ``assignment`` is forbidden
+    to them or a wish dearer than adjustment (which a route may have undercharged)."""
+    cand = np.flatnonzero(suspects & (assignment >= 0) & (compiled.lock_post < 0))
+    post = assignment[cand]
+    forbidden = np.isin(compiled.pair_keys(cand, post), compiled.forbidden_keys)
+    rank = compiled.rank_of(cand, post)
+    dear = (rank > 0) & (_rank_cost(compiled, rank)
+                         > compiled.problem.objective.adjustment_cost)
+    misrouted: IntArray = cand[forbidden | dear]
+    return misrouted
 
 
 def _direct_pairs(compiled: Compiled, routed: BoolArray,
@@ -706,11 +738,68 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
 
 
 def _solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
+    """Solve with every candidate routed, then again with the misrouted ones taken off the
+    routes, until no answer uses an offer it may not (:func:`_routed_candidates`). Each round
+    solves a relaxation of the next, so the first answer that uses none is optimal.
+
+    A misrouted answer whose only fault is an undercharged wish is still a valid round (the
+    wish is a pair it may hold, at a higher cost): when the time limit leaves no room for
+    another round, it is the answer, ``feasible``, bounded by the relaxation it solved."""
     obstacles = network_obstacles(compiled)
     if obstacles:
         raise EngineCapabilityError(NAME, obstacles)
     started = time.monotonic()
-    network = build_network(compiled)
+    deadline = None if options.time_limit is None else started + options.time_limit
+    suspects = _overoffered(compiled)
+    derouted = np.zeros(compiled.n, dtype=np.bool_)
+    while True:
+        attempt_started = time.monotonic()
+        result = _solve_network(compiled, options, started, derouted)
+        if result.assignment is None:
+            return result
+        misrouted = _misrouted(compiled, result.assignment, suspects & ~derouted)
+        if not len(misrouted):
+            return result
+        forbidden = np.isin(compiled.pair_keys(misrouted, result.assignment[misrouted]),
+                            compiled.forbidden_keys)
+        took = time.monotonic() - attempt_started
+        if (deadline is not None and time.monotonic() + took > deadline
+                and not forbidden.any() and result.status is Status.optimal):
+            return _undercharged(compiled, result, misrouted)
+        # Others may take their place on the routes: the candidates forbidden at the same
+        # posts go too (few and cheap); wishers of those posts are many, so not them.
+        derouted[misrouted] = True
+        posts = np.unique(result.assignment[misrouted[forbidden]])
+        keys = compiled.forbidden_keys
+        m = max(compiled.m, 1)
+        derouted[keys[np.isin(keys % m, posts)] // m] = True
+        _progress(options, f"flow: {int(derouted.sum())} candidate(s) taken off shared "
+                  "routes", started)
+
+
+def _undercharged(compiled: Compiled, result: EngineResult, misrouted: IntArray
+                  ) -> EngineResult:
+    """The round of a relaxation that undercharged ``misrouted``'s wishes: feasible, with the
+    relaxation's value (its preferences less the undercharge) as the bound."""
+    assert result.assignment is not None
+    values = tier_values(compiled, compiled.pairs(result.assignment))
+    rank = compiled.rank_of(misrouted, result.assignment[misrouted])
+    undercharge = int((_rank_cost(compiled, rank)
+                       - compiled.problem.objective.adjustment_cost).sum())
+    relaxed = {**values, "preferences": int(values["preferences"]) - undercharge}
+    bound: dict[str, TierValue] = {}
+    for tier in compiled.problem.objective.order:  # a tier bounds as long as those before it
+        bound[tier] = relaxed[tier]                 # are the answer's own
+        if relaxed[tier] != values[tier]:
+            break
+    return EngineResult(Status.feasible, result.assignment, bound, engine=NAME, note=(
+        f"{result.note}; out of time with {len(misrouted)} wish(es) priced at the "
+        "adjustment cost in the relaxation"))
+
+
+def _solve_network(compiled: Compiled, options: SolveOptions, started: float,
+                   derouted: BoolArray) -> EngineResult:
+    network = build_network(compiled, derouted)
     arcs = network.arcs
     circulation = _Circulation.of(network)
     largest = int(np.abs(circulation.costs).max()) if arcs.count else 0
@@ -718,6 +807,8 @@ def _solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     if largest and largest > _INT64_MAX // (2 * (arcs.nodes + 1)):
         raise EngineCapabilityError(NAME, ["objective tiers too wide to scale into one cost"])
     note = f"{arcs.nodes} nodes, {arcs.count} arcs"
+    if derouted.any():
+        note += f", {int(derouted.sum())} candidate(s) off shared routes"
     _progress(options, f"flow: {note}", started)
     relaxed = None if arcs.contradictory else circulation.solve(None)
     if relaxed is None:
