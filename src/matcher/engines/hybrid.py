@@ -51,8 +51,8 @@ REDUCED_PAIRS = 250_000  # pair budget of a reduced model (ranked pairs come fir
 RELAXATION_SHARE = 0.5  # at most this share of the time limit goes to the relaxation
 REDUCED_SECONDS = 300.0  # the limit of a reduced model when the caller gives none
 WRITING_SHARE = 0.05  # kept back from the time limit for reasons and the solution file
-COUPLES_SECONDS = 30.0  # branch and bound on split couples before CP-SAT, without a limit
-COUPLES_SHARE = 0.5  # ... and its share of the time left under a limit
+COUPLES_SECONDS = 30.0  # most seconds of branch and bound on split couples before CP-SAT
+COUPLES_SHARE = 0.5  # ... and at most this share of the time left under a limit
 
 
 @dataclass
@@ -138,7 +138,7 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     if dropped == ["couples"] and relaxation is not None:
         _progress(options, "hybrid:couples", started)
         budget = (COUPLES_SECONDS if deadline is None
-                  else (deadline - time.monotonic()) * COUPLES_SHARE)
+                  else min(COUPLES_SECONDS, (deadline - time.monotonic()) * COUPLES_SHARE))
         search = branch_and_bound(compiled, relaxed_compiled, options,
                                   time.monotonic() + budget, root=relaxation.assignment)
         if search is not None and search.status is Status.optimal:
