@@ -5,6 +5,9 @@ quotas restricting both sides, quota families that do not nest).
    Its lexicographic optimum bounds the real one: every tier is at least as good, and a tier
    is bounded by it as long as the tiers before it equal the relaxation's. When the real
    round reaches the relaxation's values it is proven optimal on the spot.
+   When couples are the only such rule, :mod:`matcher.engines.couples` first branches on
+   the couples the relaxation splits, each node a network problem; if that closes within
+   its budget the answer is proven optimal, otherwise its best round is the starting point.
 2. **Starting point.** Score-first serial dictatorship (:mod:`matcher.engines.serial`), a
    round without envy, is the first hint.
 3. **CP-SAT** solves the problem with every rule, tier by tier, with the relaxation's values
