@@ -554,25 +554,31 @@ def _overoffered(compiled: Compiled) -> BoolArray:
     adjustment route reaches that post too)."""
     wishes = compiled.wishes
     too_dear = np.zeros(compiled.n, dtype=np.bool_)
-    dear = _rank_cost(compiled, wishes.rank) > compiled.problem.objective.adjustment_cost
-    too_dear[wishes.cand[dear]] = True
+    too_dear[wishes.cand[_dearer_than_adjustment(compiled, wishes.rank)]] = True
     has_forbidden = np.zeros(compiled.n, dtype=np.bool_)
     has_forbidden[compiled.forbidden_keys // max(compiled.m, 1)] = True
     over: BoolArray = has_forbidden | (too_dear & compiled.adjusts)
     return over
 
 
-def _misrouted(compiled: Compiled, assignment: IntArray, suspects: BoolArray) -> IntArray:
+def _dearer_than_adjustment(compiled: Compiled, rank: IntArray) -> BoolArray:
+    """Wish ranks (0 = none) whose cost is above ``adjustment_cost``: the adjustment route
+    reaches such a wished post for less than the pair costs."""
+    dear: BoolArray = (rank > 0) & (_rank_cost(compiled, rank)
+                                    > compiled.problem.objective.adjustment_cost)
+    return dear
+
+
+def _misrouted(compiled: Compiled, assignment: IntArray, suspects: BoolArray
+               ) -> tuple[IntArray, BoolArray]:
     """Suspects (:func:`_overoffered`, still routed) whose post in ``assignment`` is forbidden
-    to them or a wish dearer than adjustment (which a route may have undercharged)."""
+    to them or a wish dearer than adjustment (which a route may have undercharged); and
+    which of them are on a forbidden pair."""
     cand = np.flatnonzero(suspects & (assignment >= 0) & (compiled.lock_post < 0))
     post = assignment[cand]
     forbidden = np.isin(compiled.pair_keys(cand, post), compiled.forbidden_keys)
-    rank = compiled.rank_of(cand, post)
-    dear = (rank > 0) & (_rank_cost(compiled, rank)
-                         > compiled.problem.objective.adjustment_cost)
-    misrouted: IntArray = cand[forbidden | dear]
-    return misrouted
+    wrong = forbidden | _dearer_than_adjustment(compiled, compiled.rank_of(cand, post))
+    return cand[wrong], forbidden[wrong]
 
 
 def _direct_pairs(compiled: Compiled, routed: BoolArray,
@@ -757,11 +763,9 @@ def _solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
         result = _solve_network(compiled, options, started, derouted)
         if result.assignment is None:
             return result
-        misrouted = _misrouted(compiled, result.assignment, suspects & ~derouted)
+        misrouted, forbidden = _misrouted(compiled, result.assignment, suspects & ~derouted)
         if not len(misrouted):
             return result
-        forbidden = np.isin(compiled.pair_keys(misrouted, result.assignment[misrouted]),
-                            compiled.forbidden_keys)
         took = time.monotonic() - attempt_started
         if (deadline is not None and time.monotonic() + took > deadline
                 and not forbidden.any() and result.status is Status.optimal):
