@@ -39,6 +39,7 @@ from matcher.engines.couples import branch_and_bound
 from matcher.engines.cpsat import estimated_pairs, solve_tiers
 from matcher.engines.cpsat_model import build_model
 from matcher.engines.cpsat_priority import Fans, score_levels
+from matcher.engines.keeps import keeps_every_rule
 from matcher.engines.network import network_obstacles
 from matcher.engines.serial import ranked_options, serial_dictatorship
 from matcher.errors import EngineCapabilityError
@@ -154,7 +155,10 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     first = order[0] if order else None
     _progress(options, "hybrid:serial", started, bound=(
         relaxation.values[first] if relaxation is not None and first else None))
-    hint = serial_dictatorship(compiled) if couples_round is None else couples_round
+    starts = [serial_dictatorship(compiled) if couples_round is None else couples_round]
+    if relaxation is not None:
+        starts.append(relaxation.assignment)  # a solution when only soft quotas were dropped
+    hint = best_start(compiled, starts)
     if first:
         _progress(options, "hybrid:start", started,
                   objective=tier_values(compiled, compiled.pairs(hint))[first])
@@ -201,6 +205,19 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     if full and run.assignment is not None:
         return EngineResult(run.status, assignment, bound=run.bound, engine=NAME, note=note)
     return _reduced_result(compiled, assignment, relaxation, order, note)
+
+
+def best_start(compiled: Compiled, rounds: list[IntArray]) -> IntArray:
+    """The best of ``rounds`` that keeps every rule, by the lexicographic objective; the
+    first round when none does (CP-SAT then takes its pairs as a partial hint)."""
+    order = list(compiled.problem.objective.order)
+
+    def key(assignment: IntArray) -> tuple[TierValue, ...]:
+        values = tier_values(compiled, compiled.pairs(assignment))
+        return tuple(-values[t] if t == "coverage" else values[t] for t in order)
+
+    solutions = [r for r in rounds if keeps_every_rule(compiled, r)]
+    return min(solutions, key=key) if solutions else rounds[0]
 
 
 def _cuts(relaxation: Relaxation | None, order: list[str], quota_scale: int

@@ -1,0 +1,49 @@
+"""Does a round keep every hard rule? Array checks for the rounds an engine has in hand.
+
+The hybrid engine holds several rounds before CP-SAT starts (the serial start, the couples
+search's best round, the relaxation's optimum) and wants the best one that is a solution of
+the whole problem as its hint. These checks are the array form of :mod:`matcher.verify`'s
+(which reads the problem's objects and is the reference); they assume the round already
+keeps what every engine keeps by construction: eligibility, capacities, locks, forbidden
+pairs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matcher.columns import BoolArray, IntArray
+from matcher.compile import Compiled
+from matcher.engines.couples import split_couples
+from matcher.engines.cpsat_priority import score_levels
+from matcher.engines.serial import ranked_options
+from matcher.objective import holds
+
+
+def envious(compiled: Compiled, assignment: IntArray) -> BoolArray:
+    """Per ranked pair of :func:`ranked_options`, whether its candidate has justified envy
+    for its post (SPEC §4 Priority): the candidate holds a worse rank or none, and the post
+    has a free seat or a lower-scoring unlocked holder."""
+    cand, post, rank = ranked_options(compiled)
+    held = assignment[cand]
+    held_rank = np.where(held >= 0, compiled.rank_of(cand, np.maximum(held, 0)), 0)
+    wants = (held_rank == 0) | (held_rank > rank)
+    m = compiled.m
+    filled = np.bincount(assignment[assignment >= 0], minlength=m)
+    level = score_levels(compiled)
+    unlocked = np.flatnonzero((assignment >= 0) & (assignment != compiled.lock_post))
+    lowest = np.full(m, np.iinfo(np.int64).max)
+    np.minimum.at(lowest, assignment[unlocked], level[unlocked])
+    open_to = (filled[post] < compiled.capacity[post]) | (lowest[post] < level[cand])
+    result: BoolArray = wants & open_to
+    return result
+
+
+def keeps_every_rule(compiled: Compiled, assignment: IntArray) -> bool:
+    """Whether the round keeps the couples, score-first priority and every hard quota."""
+    if split_couples(compiled, assignment):
+        return False
+    pairs = compiled.pairs(assignment)
+    if not all(holds(q, pairs) for q in compiled.quotas if q.hard):
+        return False
+    return not (compiled.problem.rules.respect_priority and envious(compiled, assignment).any())
