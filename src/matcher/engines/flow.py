@@ -6,7 +6,7 @@ Layout, source side to sink side::
                                   ↘ hub → post group → post ↗
 
 * Each candidate node takes at most one unit (exactly one when locked: a lower bound).
-* Direct arcs candidate → post at the pair's true cost: locks, every option of candidates
+* Direct arcs candidate → post at the pair's true cost: locks, every wish of candidates
   that cannot share routes, continuity pairs, and the wishes of small patterns (a single post,
   or so few candidates that a route would cost more arcs than it saves).
 * Other wish patterns are *routes*: candidates with the same view of the pattern's posts share
@@ -22,7 +22,11 @@ Layout, source side to sink side::
   is exactly that. Two kinds of candidate break this: one with a forbidden pair, and a 服从调剂
   candidate with a wish dearer than adjustment (the adjustment route reaches it cheaply).
   They are routed anyway; the network is then a relaxation, and those its answer placed
-  wrongly are taken off the routes (direct arcs) and the network solved again, until none is.
+  wrongly are taken off the routes and the network solved again, until none is. Off the
+  routes, a candidate's wishes are direct arcs and its adjustment an arc to each cost class
+  it may reach, with the classes holding its forbidden or dear posts reached post by post
+  (:func:`~matcher.engines.routes.personal_adjustment`): about 600 arcs at national scale
+  where a direct arc to every post took 7,000.
 * Quotas whose groups nest become arcs of a tree on their side: a hard bound is the arc's lower
   bound and capacity; a soft bound is parallel arcs priced by the deviation they cause.
 * Post → tree arcs carry the coverage reward, so the circulation fills seats by itself.
@@ -53,7 +57,15 @@ from matcher.engines.network import (
     share_of_total,
     unit_share_excess,
 )
-from matcher.engines.routes import Paths, Routes, layered_adjustment, layers_apply, shortcut
+from matcher.engines.routes import (
+    Paths,
+    Routes,
+    layered_adjustment,
+    layers_apply,
+    personal_adjustment,
+    shortcut,
+)
+from matcher.engines.substitution import substitutes
 from matcher.engines.total_search import TotalSearch
 from matcher.errors import EngineCapabilityError, SolverError
 from matcher.gc_pause import paused_gc
@@ -344,9 +356,40 @@ def _routes(compiled: Compiled, routed: BoolArray, direct_rows: BoolArray) -> Ro
     more pattern matching every post."""
     adjusters = np.flatnonzero(routed & compiled.adjusts)
     rows = routed[compiled.wishes.cand] & ~direct_rows
+    loners = np.flatnonzero(compiled.compat.candidate_ok & (compiled.lock_post < 0) & ~routed
+                            & compiled.adjusts)
+    personal = personal_adjustment(compiled, loners, _excluded_from_adjustment(compiled, loners),
+                                   *_cost_classes(compiled))
     if layers_apply(compiled):
-        return _pattern_routes(compiled, rows, _EMPTY) + layered_adjustment(compiled, adjusters)
-    return _pattern_routes(compiled, rows, adjusters)
+        return (_pattern_routes(compiled, rows, _EMPTY) + layered_adjustment(compiled, adjusters)
+                + personal)
+    return _pattern_routes(compiled, rows, adjusters) + personal
+
+
+def _excluded_from_adjustment(compiled: Compiled, cands: IntArray) -> IntArray:
+    """Sorted pair keys the adjustment of ``cands`` must not reach: their forbidden pairs,
+    their wished posts dearer than adjustment (a wish's own arc charges them right) and,
+    when continuity is a surcharge, the posts they continue (their own arcs charge it)."""
+    m = max(compiled.m, 1)
+    keys = compiled.forbidden_keys
+    parts = [keys[np.isin(keys // m, cands)]]
+    wishes = compiled.wishes
+    owner, rows = wishes.rows_of(cands)
+    pattern = wishes.pattern[rows]
+    sizes = np.diff(wishes.starts)[pattern]
+    offsets = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    cand = np.repeat(cands[owner], sizes)
+    post = wishes.members[np.repeat(wishes.starts[pattern], sizes) + offsets]
+    rank = np.repeat(wishes.rank[rows], sizes)
+    wished = compiled.pair_keys(cand, post)
+    order = np.lexsort((rank, wished))  # a post's rank is its best-ranked matching wish
+    wished, rank = wished[order], rank[order]
+    first = np.flatnonzero(np.diff(wished, prepend=-1) != 0)
+    parts.append(wished[first][_dearer_than_adjustment(compiled, rank[first])])
+    if compiled.problem.objective.continuity_bonus < 0:
+        c, p = _continuity_pairs(compiled, np.isin(np.arange(compiled.n), cands))
+        parts.append(compiled.pair_keys(c, p))
+    return np.unique(np.concatenate(parts))
 
 
 def _pattern_routes(compiled: Compiled, rows: BoolArray, adjusters: IntArray) -> Routes:
@@ -583,8 +626,9 @@ def _misrouted(compiled: Compiled, assignment: IntArray, suspects: BoolArray
 
 def _direct_pairs(compiled: Compiled, routed: BoolArray,
                   direct_rows: BoolArray) -> tuple[IntArray, IntArray, IntArray]:
-    """Pairs that get their own arc: locks, every option of candidates not routed, the posts
-    of routed candidates' ``direct_rows`` and their continuity pairs (routes do not pay that
+    """Pairs that get their own arc: locks, every wish of candidates not routed (their
+    adjustment is :func:`~matcher.engines.routes.personal_adjustment`), the posts of routed
+    candidates' ``direct_rows`` and everyone's continuity pairs (routes do not pay that
     bonus). Every arc costs its pair's true cost; returns candidates, posts and ranks."""
     unlocked = compiled.lock_post < 0
     lock_c = np.flatnonzero(~unlocked)
@@ -598,15 +642,8 @@ def _direct_pairs(compiled: Compiled, routed: BoolArray,
     offsets = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     cands.append(np.repeat(wishes.cand[rows], sizes))
     posts.append(wishes.members[np.repeat(wishes.starts[pattern], sizes) + offsets])
-    if len(loners):
-        adjusting = loners[compiled.adjusts[loners]]
-        compat = compiled.compat
-        ok = (compat.attributes_ok & compat.pairings_ok)[compat.profile[adjusting]]
-        ai, ap = np.nonzero(ok[:, compat.post_class])
-        cands.append(adjusting[ai])
-        posts.append(ap.astype(np.int64))
     if compiled.problem.objective.continuity_bonus:
-        c, p = _continuity_pairs(compiled, routed)
+        c, p = _continuity_pairs(compiled, routed | np.isin(np.arange(compiled.n), loners))
         cands.append(c)
         posts.append(p)
     cand, post = np.concatenate(cands), np.concatenate(posts)
@@ -766,10 +803,18 @@ def _solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
         misrouted, forbidden = _misrouted(compiled, result.assignment, suspects & ~derouted)
         if not len(misrouted):
             return result
+        stand_ins = np.full(len(misrouted), -1, dtype=np.int64)
+        if result.status is Status.optimal:
+            stand_ins = substitutes(compiled, result.assignment, misrouted,
+                                    _least_charge(compiled, result.assignment, misrouted))
+            if (stand_ins >= 0).all():
+                return _substituted(result, misrouted, stand_ins)
         took = time.monotonic() - attempt_started
         if (deadline is not None and time.monotonic() + took > deadline
                 and not forbidden.any() and result.status is Status.optimal):
             return _undercharged(compiled, result, misrouted)
+        # Those with a stand-in will have one again: only the others leave the routes.
+        misrouted, forbidden = misrouted[stand_ins < 0], forbidden[stand_ins < 0]
         # Others may take their place on the routes: the candidates forbidden at the same
         # posts go too (few and cheap); wishers of those posts are many, so not them.
         derouted[misrouted] = True
@@ -779,6 +824,33 @@ def _solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
         derouted[keys[np.isin(keys % m, posts)] // m] = True
         _progress(options, f"flow: {int(derouted.sum())} candidate(s) taken off shared "
                   "routes", started)
+
+
+def _least_charge(compiled: Compiled, assignment: IntArray, cand: IntArray) -> IntArray:
+    """The least any arc of the network can charge each candidate at its post: the pair's
+    cost, or for a 服从调剂 candidate the adjustment route's (which pays no continuity)."""
+    post = assignment[cand]
+    rank = compiled.rank_of(cand, post)
+    true = compiled.costs(cand, post, rank)
+    adjusted = compiled.costs(cand, post, np.zeros(len(cand), dtype=np.int64))
+    bonus = compiled.problem.objective.continuity_bonus
+    if bonus:
+        adjusted += bonus * compiled.continues(cand, post)
+    least: IntArray = np.where(compiled.adjusts[cand], np.minimum(true, adjusted), true)
+    return least
+
+
+def _substituted(result: EngineResult, misrouted: IntArray, stand_ins: IntArray
+                 ) -> EngineResult:
+    """The relaxation's round with each misrouted candidate's post given to its stand-in
+    (:mod:`matcher.engines.substitution`): optimal."""
+    assert result.assignment is not None
+    mended = result.assignment.copy()
+    mended[stand_ins] = mended[misrouted]
+    mended[misrouted] = -1
+    return EngineResult(Status.optimal, mended, engine=NAME, note=(
+        f"{result.note}; {len(misrouted)} candidate(s) the shared routes placed wrongly "
+        "replaced by others left out, at no more cost"))
 
 
 def _undercharged(compiled: Compiled, result: EngineResult, misrouted: IntArray

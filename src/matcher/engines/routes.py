@@ -275,3 +275,62 @@ def shortcut(routes: Routes) -> Paths:
         cand_post_cost=hub_cost[h[d]] + cost[d],
         exit_group=group_id[routes.exit_group[~single]], exit_post=routes.exit_post[~single],
     )
+
+
+def personal_adjustment(compiled: Compiled, adjusters: IntArray, excluded: IntArray,
+                        cost_class: IntArray, class_rep: IntArray) -> Routes:
+    """Adjustment for 服从调剂 candidates who may not share routes, without a direct arc to
+    every post they may hold (7,000 each at national scale).
+
+    Each gets a hub of its own with a step to every cost class (``cost_class``: posts that
+    cost every candidate alike, continuity aside) its profile allows, at its cost there
+    without the continuity bonus. A class holding one of its ``excluded`` posts (sorted pair
+    keys: forbidden pairs, or posts a route would charge wrongly) is reached post by post
+    instead, leaving those out. Hubs of one candidate become direct candidate → class arcs
+    (:func:`shortcut`), so each candidate costs about one arc per class it may reach.
+    """
+    m = compiled.m
+    if len(adjusters) == 0 or m == 0:
+        return Routes.empty()
+    compat = compiled.compat
+    classes = len(class_rep)
+    fits = (compat.attributes_ok & compat.pairings_ok)[compat.profile[adjusters]]
+    hub, klass = np.nonzero(fits[:, compat.post_class[class_rep]])
+    cand = adjusters[hub]
+    rep = class_rep[klass]
+    cost = compiled.costs(cand, rep, np.zeros(len(cand), dtype=np.int64))
+    bonus = compiled.problem.objective.continuity_bonus
+    if bonus:
+        cost += bonus * compiled.continues(cand, rep)
+    ex_cand, ex_post = excluded // m, excluded % m
+    blocked_keys = np.unique(ex_cand * classes + cost_class[ex_post])
+    blocked = np.isin(cand * classes + klass, blocked_keys)
+
+    # A blocked class: a step to each of its posts but the excluded, each a group of one.
+    by_class = np.argsort(cost_class, kind="stable")
+    starts = np.searchsorted(cost_class[by_class], np.arange(classes + 1))
+    b_hub, b_class, b_cost = hub[blocked], klass[blocked], cost[blocked]
+    sizes = starts[b_class + 1] - starts[b_class]
+    owner = np.repeat(np.arange(len(b_hub)), sizes)
+    offsets = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    post = by_class[np.repeat(starts[b_class], sizes) + offsets]
+    keep = ~np.isin(adjusters[b_hub[owner]] * m + post, excluded)
+    owner, post = owner[keep], post[keep]
+
+    # Groups: the classes (exits to all their posts), then one per post; unused ones dropped.
+    step_hub = np.concatenate([hub[~blocked], b_hub[owner]])
+    step_group = np.concatenate([klass[~blocked], classes + post])
+    step_cost = np.concatenate([cost[~blocked], b_cost[owner]])
+    exit_group = np.concatenate([cost_class, classes + np.arange(m)])
+    exit_post = np.concatenate([np.arange(m), np.arange(m)]).astype(np.int64)
+    used = np.zeros(classes + m, dtype=np.bool_)
+    used[step_group] = True
+    renumber = np.cumsum(used) - 1
+    exits = used[exit_group]
+    return Routes(
+        hubs=len(adjusters), groups=int(used.sum()),
+        entry_cand=adjusters.copy(), entry_hub=np.arange(len(adjusters), dtype=np.int64),
+        entry_cost=np.zeros(len(adjusters), dtype=np.int64),
+        step_hub=step_hub, step_group=renumber[step_group], step_cost=step_cost,
+        exit_group=renumber[exit_group[exits]], exit_post=exit_post[exits],
+    )
