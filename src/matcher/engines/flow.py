@@ -785,9 +785,10 @@ def _solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     routes, until no answer uses an offer it may not (:func:`_routed_candidates`). Each round
     solves a relaxation of the next, so the first answer that uses none is optimal.
 
-    A misrouted answer whose only fault is an undercharged wish is still a valid round (the
-    wish is a pair it may hold, at a higher cost): when the time limit leaves no room for
-    another round, it is the answer, ``feasible``, bounded by the relaxation it solved."""
+    Before that, each misplaced candidate is offered a stand-in (:mod:`.substitution`):
+    when every one has one, the mended round is optimal at once. When the time limit leaves
+    no room for another round, the round is mended as far as it goes (:func:`_out_of_time`)
+    and returned ``feasible``, bounded by the relaxation it solved."""
     obstacles = network_obstacles(compiled)
     if obstacles:
         raise EngineCapabilityError(NAME, obstacles)
@@ -810,9 +811,8 @@ def _solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
             if (stand_ins >= 0).all():
                 return _substituted(result, misrouted, stand_ins)
         took = time.monotonic() - attempt_started
-        if (deadline is not None and time.monotonic() + took > deadline
-                and not forbidden.any() and result.status is Status.optimal):
-            return _undercharged(compiled, result, misrouted)
+        if deadline is not None and time.monotonic() + took > deadline:
+            return _out_of_time(compiled, result, misrouted, forbidden, stand_ins)
         # Those with a stand-in will have one again: only the others leave the routes.
         misrouted, forbidden = misrouted[stand_ins < 0], forbidden[stand_ins < 0]
         # Others may take their place on the routes: the candidates forbidden at the same
@@ -853,24 +853,43 @@ def _substituted(result: EngineResult, misrouted: IntArray, stand_ins: IntArray
         "replaced by others left out, at no more cost"))
 
 
-def _undercharged(compiled: Compiled, result: EngineResult, misrouted: IntArray
-                  ) -> EngineResult:
-    """The round of a relaxation that undercharged ``misrouted``'s wishes: feasible, with the
-    relaxation's value (its preferences less the undercharge) as the bound."""
+def _out_of_time(compiled: Compiled, result: EngineResult, misrouted: IntArray,
+                 forbidden: BoolArray, stand_ins: IntArray) -> EngineResult:
+    """No time for another round: the relaxation's round, mended. Stand-ins take their posts,
+    the other candidates on forbidden pairs are unplaced, the rest keep their dear wishes
+    (pairs they may hold, at a higher cost). The bound is the relaxation's value, its
+    preferences less the most it can have undercharged; a round reaching it is optimal."""
     assert result.assignment is not None
-    values = tier_values(compiled, compiled.pairs(result.assignment))
-    rank = compiled.rank_of(misrouted, result.assignment[misrouted])
-    undercharge = int((_rank_cost(compiled, rank)
-                       - compiled.problem.objective.adjustment_cost).sum())
-    relaxed = {**values, "preferences": int(values["preferences"]) - undercharge}
-    bound: dict[str, TierValue] = {}
-    for tier in compiled.problem.objective.order:  # a tier bounds as long as those before it
-        bound[tier] = relaxed[tier]                 # are the answer's own
-        if relaxed[tier] != values[tier]:
-            break
-    return EngineResult(Status.feasible, result.assignment, bound, engine=NAME, note=(
-        f"{result.note}; out of time with {len(misrouted)} wish(es) priced at the "
-        "adjustment cost in the relaxation"))
+    placed = result.assignment
+    mended = placed.copy()
+    has = stand_ins >= 0
+    mended[stand_ins[has]] = placed[misrouted[has]]
+    mended[misrouted[has | forbidden]] = -1
+    order = compiled.problem.objective.order
+    bound = dict(result.bound)
+    if result.status is Status.optimal:
+        relaxed = tier_values(compiled, compiled.pairs(placed))
+        posts = placed[misrouted]
+        charged = _least_charge(compiled, placed, misrouted)
+        cost = compiled.costs(misrouted, posts, compiled.rank_of(misrouted, posts))
+        relaxed["preferences"] = int(relaxed["preferences"]) - int((cost - charged).sum())
+        values = tier_values(compiled, compiled.pairs(mended))
+        bound = {}
+        for tier in order:  # a tier bounds as long as those before it are the answer's own
+            bound[tier] = relaxed[tier]
+            if relaxed[tier] != values[tier]:
+                break
+    note = (f"{result.note}; out of time with {len(misrouted)} candidate(s) the shared "
+            f"routes placed wrongly ({int(has.sum())} replaced, "
+            f"{int((forbidden & ~has).sum())} unplaced)")
+    pairs = compiled.pairs(mended)
+    if not all(holds(q, pairs) for q in compiled.quotas if q.hard):
+        return EngineResult(Status.unknown, None, {t: bound[t] for t in order[:1] if t in bound},
+                            engine=NAME, note=note + "; unplacing them breaks a hard quota")
+    proven = result.status is Status.optimal and len(bound) == len(order) and all(
+        bound[t] == tier_values(compiled, pairs)[t] for t in order)
+    return EngineResult(Status.optimal if proven else Status.feasible, mended, bound,
+                        engine=NAME, note=note)
 
 
 def _solve_network(compiled: Compiled, options: SolveOptions, started: float,
@@ -886,13 +905,15 @@ def _solve_network(compiled: Compiled, options: SolveOptions, started: float,
     if derouted.any():
         note += f", {int(derouted.sum())} candidate(s) off shared routes"
     _progress(options, f"flow: {note}", started)
+    solve_started = time.monotonic()
     relaxed = None if arcs.contradictory else circulation.solve(None)
+    took = time.monotonic() - solve_started
     if relaxed is None:
         return _infeasible(compiled, options, started, note)
     assignment = _assignment(compiled, network, relaxed[1])
     if not arcs.shares or _shares_hold(compiled, network, assignment):
         return EngineResult(Status.optimal, assignment, engine=NAME, note=note)
-    return _search_total(compiled, circulation, assignment, options, started, note)
+    return _search_total(compiled, circulation, assignment, options, started, note, took)
 
 
 def _progress(options: SolveOptions, phase: str, started: float,
@@ -916,8 +937,10 @@ def _shares_hold(compiled: Compiled, network: _Network, assignment: IntArray) ->
 
 
 def _search_total(compiled: Compiled, circulation: _Circulation, relaxed: IntArray,
-                  options: SolveOptions, started: float, note: str) -> EngineResult:
-    """Shares of the total broke in the relaxation: search the total (TotalSearch)."""
+                  options: SolveOptions, started: float, note: str,
+                  solve_seconds: float) -> EngineResult:
+    """Shares of the total broke in the relaxation: search the total (TotalSearch), each
+    evaluation a solve about as long as the relaxation's (``solve_seconds``)."""
     network = circulation.network
     shares = [getattr(slot.quota, slot.bound) for slot in network.arcs.shares]
     flows_of: dict[int, IntArray] = {}
@@ -933,7 +956,8 @@ def _search_total(compiled: Compiled, circulation: _Circulation, relaxed: IntArr
 
     deadline = None if options.time_limit is None else started + options.time_limit
     most = int(min(compiled.n, int(compiled.capacity.sum())))
-    search = TotalSearch(evaluate, lcm(*(s.denominator for s in shares)), 0, most, deadline)
+    search = TotalSearch(evaluate, lcm(*(s.denominator for s in shares)), 0, most, deadline,
+                         longest=solve_seconds)
     search.run(start=int((relaxed >= 0).sum()))
     best = search.best()
     skip = frozenset(slot.quota.id for slot in network.arcs.shares)
