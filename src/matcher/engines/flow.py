@@ -148,7 +148,7 @@ def tier_multipliers(compiled: Compiled, quota_unit: int) -> dict[str, int]:
     placed = min(n, int(compiled.capacity.sum()))  # no solution assigns more
     swing = {
         "preferences": placed * (high - low),
-        "quotas": sum(int(q.penalty * quota_unit) * ((q.min or 0) + 4 * n)
+        "quotas": sum(int(q.penalty * quota_unit) * _most_deviation(q, placed)
                       for q in compiled.quotas if not q.hard),
         "coverage": int((compiled.weight * compiled.capacity).sum()),
     }
@@ -158,6 +158,14 @@ def tier_multipliers(compiled: Compiled, quota_unit: int) -> dict[str, int]:
         multipliers[tier] = scale
         scale *= swing[tier] + 1
     return multipliers
+
+
+def _most_deviation(quota: CompiledQuota, placed: int) -> int:
+    """An upper bound on a quota's deviation when at most ``placed`` are assigned: a minimum
+    falls short by at most itself; a maximum or a share bound (N and D are counts of
+    assignments) is off by at most ``placed``."""
+    others = sum(bound is not None for bound in (quota.max, quota.min_share, quota.max_share))
+    return (quota.min or 0) + others * placed
 
 
 def _quota_unit(compiled: Compiled) -> int:
