@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from matcher import SolveOptions, parse_problem, solve
 from matcher.compile import compile_problem
+from matcher.engines import flow
 from matcher.engines.network import network_obstacles
 from matcher.problem import Problem
-from matcher.solution import Solution
+from matcher.solution import Solution, Status
 from matcher.verify import verify
 from tests.bruteforce import brute_force_optimum
 from tests.strategies import network_problem_dicts, network_problems, problems
@@ -185,3 +186,17 @@ def test_flow_takes_off_routes_who_got_a_forbidden_post() -> None:
     assert solution.status == "optimal"
     assert {a.candidate: a.post for a in solution.assignments} == {"C0": "P0", "C1": "P1"}
     assert verify(problem, solution) == []
+
+
+def test_flow_names_a_conflict_only_when_asked() -> None:
+    """Branch-and-bound nodes need only the verdict: the conflict search is skipped."""
+    problem = parse_problem({
+        "candidates": [_cand(0, wishes=[{"post": "P0"}])],
+        "posts": [{"id": "P0", **_PLACE}],
+        "rules": {"quotas": [{"id": "two", "candidates": {}, "posts": {}, "min": 2}]},
+    })
+    explained = solve(problem, SolveOptions(engine="flow"))
+    assert explained.status == "infeasible" and explained.conflict == ["two"]
+    verdict = flow.solve(compile_problem(problem),
+                         SolveOptions(engine="flow", explain_infeasible=False))
+    assert verdict.status is Status.infeasible and not verdict.conflict

@@ -36,3 +36,7 @@ class SolveOptions:
     seed: int = 0
     engine: EngineName = "auto"
     progress: ProgressCallback | None = None
+    # Name the rules that cannot hold together when there is no solution (a CP-SAT search of
+    # its own); inner solves that only need the verdict, such as branch-and-bound nodes,
+    # turn it off.
+    explain_infeasible: bool = True

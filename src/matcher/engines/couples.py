@@ -123,7 +123,8 @@ def branch_and_bound(compiled: Compiled, relaxed: Compiled, options: SolveOption
     def solve_node(fixes: Fixes) -> EngineResult:
         node_options = SolveOptions(time_limit=None if deadline is None
                                     else max(1.0, deadline - time.monotonic()),
-                                    workers=options.workers, seed=options.seed, engine="flow")
+                                    workers=options.workers, seed=options.seed, engine="flow",
+                                    explain_infeasible=False)
         return flow.solve(node_problem(relaxed, compiled.couples, fixes), node_options)
 
     serial = itertools.count()

@@ -934,6 +934,8 @@ def _infeasible(compiled: Compiled, options: SolveOptions, started: float,
                 note: str) -> EngineResult:
     from matcher.engines.conflicts import find_conflict
 
+    if not options.explain_infeasible:
+        return EngineResult(Status.infeasible, None, engine=NAME, note=note)
     deadline = None if options.time_limit is None else started + options.time_limit
     return EngineResult(Status.infeasible, None, engine=NAME, note=note,
                         conflict=find_conflict(compiled, options, deadline))

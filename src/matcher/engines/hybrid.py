@@ -8,8 +8,11 @@ quotas restricting both sides, quota families that do not nest).
    When couples are the only such rule, :mod:`matcher.engines.couples` first branches on
    the couples the relaxation splits, each node a network problem; if that closes within
    its budget the answer is proven optimal, otherwise its best round is the starting point.
-2. **Starting point.** Score-first serial dictatorship (:mod:`matcher.engines.serial`), a
-   round without envy, is the first hint.
+2. **Starting point.** The best round in hand that keeps every rule (checked by
+   :mod:`matcher.engines.keeps`): the relaxation's optimum when only soft quotas were
+   dropped, the couples search's best round, or score-first serial dictatorship
+   (:mod:`matcher.engines.serial`), a round without envy. When the couples search does not
+   close, its open bound, where tighter, replaces the relaxation's.
 3. **CP-SAT** solves the problem with every rule, tier by tier, with the relaxation's values
    as proven cuts. When the full model would be too large (服从调剂 at national scale
    makes tens of millions of pairs), the model is *reduced*: every ranked pair is kept, and
@@ -35,7 +38,7 @@ from matcher.compile import Compiled, EdgeSet, compile_problem
 from matcher.engines import flow
 from matcher.engines.base import EngineResult, TierValue
 from matcher.engines.conflicts import find_conflict
-from matcher.engines.couples import branch_and_bound
+from matcher.engines.couples import Search, branch_and_bound
 from matcher.engines.cpsat import estimated_pairs, solve_tiers
 from matcher.engines.cpsat_model import build_model
 from matcher.engines.cpsat_priority import Fans, score_levels
@@ -151,6 +154,7 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
                 "solved beyond the relaxation"))
         if search is not None:
             couples_round = search.assignment  # the best round it found: CP-SAT's hint
+            relaxation = _tightened(compiled, relaxation, search)
 
     first = order[0] if order else None
     _progress(options, "hybrid:serial", started, bound=(
@@ -201,10 +205,30 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     assignment = run.assignment
     if assignment is None and run.hint_feasible:
         assignment = hint  # CP-SAT ran out of time before its first solution: keep the hint
-        note += "; the answer is the serial-dictatorship start (no better one found in time)"
+        note += "; the answer is the starting round (no better one found in time)"
     if full and run.assignment is not None:
         return EngineResult(run.status, assignment, bound=run.bound, engine=NAME, note=note)
     return _reduced_result(compiled, assignment, relaxation, order, note)
+
+
+def _tightened(compiled: Compiled, relaxation: Relaxation, search: Search) -> Relaxation:
+    """The relaxation with the couples search's bound when that is tighter: the optimum lies
+    under an open node (at least its bound) or is no better than the best round found."""
+    if not search.bound:
+        return relaxation
+    order = list(compiled.problem.objective.order)
+
+    def key(values: dict[str, TierValue]) -> tuple[TierValue, ...]:
+        return tuple(-values[t] if t == "coverage" else values[t] for t in order)
+
+    bound = search.bound
+    if search.assignment is not None:
+        found = tier_values(compiled, compiled.pairs(search.assignment))
+        bound = min(bound, found, key=key)
+    if key(bound) <= key(relaxation.values):
+        return relaxation
+    return Relaxation({**relaxation.values, **{t: bound[t] for t in order}},
+                      relaxation.assignment, relaxation.dropped)
 
 
 def best_start(compiled: Compiled, rounds: list[IntArray]) -> IntArray:
@@ -275,7 +299,7 @@ def reduced_edges(compiled: Compiled, hint: IntArray, relaxation: Relaxation | N
     """The pairs of a reduced model: the locks, the ranked pairs near each post's cutoff,
     and adjustment at the posts that need it.
 
-    A post's *cutoff* is the lowest score holding it in the serial-dictatorship start, when
+    A post's *cutoff* is the lowest score holding it in the starting round, when
     that fills it. Candidates well below it cannot move in without displacing higher-scoring
     fans, so their pairs there are left out (their priority constraints stay). Posts that
     need adjustment: seats the start filled by adjustment or left empty, and posts the
