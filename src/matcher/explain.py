@@ -93,8 +93,9 @@ def _option_counts(compiled: Compiled, filled: IntArray) -> tuple[IntArray, ...]
     """Per candidate: how many of the posts their wishes match (and they may hold) are full
     or have a free seat, summed over wishes (a post two wishes match counts twice), and the
     same for the posts open to them by adjustment. Counted per (pattern, eligibility class)
-    without expanding wishes into pairs; forbidden pairs are not subtracted, so a candidate
-    with forbidden pairs is sent down the exact path."""
+    without expanding wishes into pairs. Forbidden pairs leave the adjustment counts; one
+    the wishes match cannot be told from the counts, so, when its post has a free seat, its
+    candidate is sent down the exact path."""
     compat, wishes, n = compiled.compat, compiled.wishes, compiled.n
     free = (filled < compiled.capacity).astype(np.int64)
     n_classes = compat.attributes_ok.shape[1] if compat.attributes_ok.ndim == 2 else 0
@@ -140,9 +141,16 @@ def _option_counts(compiled: Compiled, filled: IntArray) -> tuple[IntArray, ...]
     profile_all = (fits_f @ all_by_class)[compat.profile]
     adjust_open = np.where(adjusting, profile_open, 0)
     adjust_full = np.where(adjusting, profile_all - profile_open, 0)
-    has_forbidden = np.zeros(n, dtype=np.bool_)
-    has_forbidden[compiled.forbidden_keys // max(compiled.m, 1)] = True
-    ranked_open[has_forbidden] = np.maximum(ranked_open[has_forbidden], 1)  # exact path
+    # A forbidden pair is no option: it leaves the adjustment counts, and a candidate who
+    # wishes a forbidden post with a free seat is sent down the exact path.
+    m = max(compiled.m, 1)
+    fc, fp = compiled.forbidden_keys // m, compiled.forbidden_keys % m
+    counted = adjusting[fc] & fits[compat.profile[fc], compat.post_class[fp]]
+    is_free = free[fp].astype(np.bool_)
+    adjust_open = adjust_open - np.bincount(fc[counted & is_free], minlength=n)
+    adjust_full = adjust_full - np.bincount(fc[counted & ~is_free], minlength=n)
+    wished_free = fc[is_free & (compiled.rank_of(fc, fp) > 0)]
+    ranked_open[wished_free] = np.maximum(ranked_open[wished_free], 1)  # exact path
     return (ranked_full, ranked_open, np.rint(adjust_full).astype(np.int64),
             np.rint(adjust_open).astype(np.int64))
 
