@@ -41,6 +41,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from fractions import Fraction
 from math import lcm
 
 import numpy as np
@@ -135,8 +136,13 @@ class _Arcs:
         return slice(start, self.count)
 
 
-def tier_multipliers(compiled: Compiled, quota_unit: int) -> dict[str, int]:
-    """Integer weight per tier so that one step in a tier outweighs every swing below it."""
+def tier_multipliers(compiled: Compiled, quota_unit: int,
+                     extra_swing: dict[str, int] | None = None, *, pref_unit: int = 1
+                     ) -> dict[str, int]:
+    """Integer weight per tier so that one step in a tier outweighs every swing below it
+    (``extra_swing``: prices added to a tier, in its units; ``pref_unit``: preference costs
+    are counted in 1/``pref_unit`` steps, the finest price on that tier)."""
+    extra = extra_swing or {}
     problem = compiled.problem
     objective = problem.objective
     n = compiled.n
@@ -147,9 +153,10 @@ def tier_multipliers(compiled: Compiled, quota_unit: int) -> dict[str, int]:
     low = min(0, objective.adjustment_cost) - max(0, bonuses)
     placed = min(n, int(compiled.capacity.sum()))  # no solution assigns more
     swing = {
-        "preferences": placed * (high - low),
-        "quotas": sum(int(q.penalty * quota_unit) * _most_deviation(q, placed)
-                      for q in compiled.quotas if not q.hard),
+        "preferences": placed * (high - low) * pref_unit + extra.get("preferences", 0),
+        "quotas": extra.get("quotas", 0) + sum(int(q.penalty * quota_unit)
+                                               * _most_deviation(q, placed)
+                                               for q in compiled.quotas if not q.hard),
         "coverage": int((compiled.weight * compiled.capacity).sum()),
     }
     multipliers = {"coverage": 0, "quotas": 0, "preferences": 0}
@@ -157,6 +164,7 @@ def tier_multipliers(compiled: Compiled, quota_unit: int) -> dict[str, int]:
     for tier in reversed(objective.order):
         multipliers[tier] = scale
         scale *= swing[tier] + 1
+    multipliers["preferences"] *= pref_unit  # a whole cost is pref_unit fine steps
     return multipliers
 
 
@@ -274,10 +282,45 @@ class _Network:
     candidates: int
 
 
-def build_network(compiled: Compiled, derouted: BoolArray | None = None) -> _Network:
+@dataclass(frozen=True)
+class Prices:
+    """A price per assignment in units of ``tier``, for a quota the network cannot hold (a
+    Lagrangian term, :mod:`matcher.engines.lagrangian`): ``pair`` for a candidate in
+    ``cand`` at a post in ``posts``, ``post`` for anyone at a post in ``posts``,
+    ``candidate`` for a candidate in ``cand`` anywhere. ``swing`` bounds how much they can
+    add up to either way, for the tier scale. Candidates in ``cand`` take no shared route
+    when ``pair`` is set (a route cannot tell them apart)."""
+
+    cand: BoolArray
+    posts: BoolArray
+    pair: Fraction
+    post: Fraction
+    candidate: Fraction
+    swing: Fraction
+    tier: str = "quotas"  # or "preferences"
+
+    def unit(self, base: int) -> int:
+        """``base`` times what makes every price whole."""
+        return lcm(base, *(p.denominator for p in (self.pair, self.post, self.candidate,
+                                                   self.swing)))
+
+
+def build_network(compiled: Compiled, derouted: BoolArray | None = None,
+                  prices: Prices | None = None) -> _Network:
     n, m = compiled.n, compiled.m
     unit = _quota_unit(compiled)
-    scale = tier_multipliers(compiled, unit)
+    extra_swing: dict[str, int] = {}
+    price_unit = 1  # what one unit of the priced tier is in the network's units of it
+    if prices is not None:
+        if prices.tier == "quotas":
+            unit = price_unit = prices.unit(unit)
+        else:
+            price_unit = prices.unit(1)
+        extra_swing[prices.tier] = math.ceil(prices.swing * price_unit)
+        if prices.pair:
+            derouted = prices.cand if derouted is None else derouted | prices.cand
+    scale = tier_multipliers(compiled, unit, extra_swing, pref_unit=(
+        price_unit if prices is not None and prices.tier == "preferences" else 1))
     trees = quota_trees(compiled)
     arcs = _Arcs()
     source, sink = (int(x) for x in arcs.new_nodes(2))
@@ -289,28 +332,45 @@ def build_network(compiled: Compiled, derouted: BoolArray | None = None) -> _Net
     cand_node = arcs.new_nodes(n)
     post_node = arcs.new_nodes(m)
 
+    def priced(price: Fraction, where: BoolArray) -> IntArray:
+        """A price in the network's units where ``where`` holds, else 0."""
+        tier = "quotas" if prices is None else prices.tier
+        whole = price * scale[tier] * (unit if tier == "quotas" else 1)
+        assert whole.denominator == 1
+        return where.astype(np.int64) * int(whole)
+
+    zero = Fraction(0)
+    no_price = Prices(np.zeros(n, np.bool_), np.zeros(m, np.bool_), zero, zero, zero, zero)
+    price = no_price if prices is None else prices
     entry = _attachment(trees.candidate_side, cand_attach, n, source)
     locked = compiled.lock_post >= 0
-    arcs.add(entry, cand_node, 1, 0, locked.astype(np.int64))
+    arcs.add(entry, cand_node, 1, priced(price.candidate, price.cand), locked.astype(np.int64))
     exit_node = _attachment(trees.post_side, post_attach, m, sink)
     arcs.add(post_node, exit_node, compiled.capacity,
-             -compiled.weight * scale["coverage"])
+             -compiled.weight * scale["coverage"] + priced(price.post, price.posts))
 
     routed = _routed_candidates(compiled, derouted)
     direct_rows = _direct_rows(compiled, routed)
     d_cand, d_post, d_rank = _direct_pairs(compiled, routed, direct_rows)
-    paths = shortcut(_routes(compiled, routed, direct_rows))
+    paths = shortcut(_routes(compiled, routed, direct_rows, split=price.posts))
     # Routes of one candidate to one post are direct arcs too, at the route's cost (never
     # below the pair's true cost, which another arc then offers).
     d_cost = np.concatenate([compiled.costs(d_cand, d_post, d_rank), paths.cand_post_cost])
     d_cand = np.concatenate([d_cand, paths.cand_post_cand])
     d_post = np.concatenate([d_post, paths.cand_post_post])
-    direct = arcs.add(cand_node[d_cand], post_node[d_post], 1, d_cost * scale["preferences"])
+    direct = arcs.add(cand_node[d_cand], post_node[d_post], 1, d_cost * scale["preferences"]
+                      + priced(price.pair, price.cand[d_cand] & price.posts[d_post]))
 
     pref = scale["preferences"]
     hub_node = arcs.new_nodes(paths.hubs)
     group_node = arcs.new_nodes(paths.groups)
     sizes = paths.hub_sizes()
+    # Groups reached straight from a candidate are a candidate's own classes: one side of
+    # the priced posts each (``split``).
+    group_priced = np.zeros(paths.groups, dtype=np.bool_)
+    group_priced[paths.exit_group] = price.posts[paths.exit_post]
+    class_price = priced(price.pair, price.cand[paths.cand_group_cand]
+                         & group_priced[paths.cand_group_group])
     return _Network(
         arcs, direct, d_cand, d_post, paths,
         hub_entry=arcs.add(cand_node[paths.entry_cand], hub_node[paths.entry_hub], 1,
@@ -321,7 +381,7 @@ def build_network(compiled: Compiled, derouted: BoolArray | None = None) -> _Net
                           sizes[paths.hub_post_hub], paths.hub_post_cost * pref),
         cand_class=arcs.add(cand_node[paths.cand_group_cand],
                             group_node[paths.cand_group_group], 1,
-                            paths.cand_group_cost * pref),
+                            paths.cand_group_cost * pref + class_price),
         class_post=arcs.add(group_node[paths.exit_group], post_node[paths.exit_post],
                             compiled.capacity[paths.exit_post]),
         source=source, sink=sink, total_arc=total_arc, candidates=n,
@@ -358,7 +418,8 @@ def _direct_rows(compiled: Compiled, routed: BoolArray) -> BoolArray:
     return direct
 
 
-def _routes(compiled: Compiled, routed: BoolArray, direct_rows: BoolArray) -> Routes:
+def _routes(compiled: Compiled, routed: BoolArray, direct_rows: BoolArray,
+            split: BoolArray | None = None) -> Routes:
     """Routes of the routed candidates: their wish patterns, and adjustment in layers
     (:mod:`matcher.engines.routes`) or, when a negative bonus makes layers inexact, as one
     more pattern matching every post."""
@@ -367,7 +428,7 @@ def _routes(compiled: Compiled, routed: BoolArray, direct_rows: BoolArray) -> Ro
     loners = np.flatnonzero(compiled.compat.candidate_ok & (compiled.lock_post < 0) & ~routed
                             & compiled.adjusts)
     personal = personal_adjustment(compiled, loners, _excluded_from_adjustment(compiled, loners),
-                                   *_cost_classes(compiled))
+                                   *_cost_classes(compiled, split))
     if layers_apply(compiled):
         return (_pattern_routes(compiled, rows, _EMPTY) + layered_adjustment(compiled, adjusters)
                 + personal)
@@ -684,12 +745,16 @@ def _continuity_pairs(compiled: Compiled, routed: BoolArray) -> tuple[IntArray, 
     return c_arr[ok], p_arr[ok]
 
 
-def _cost_classes(compiled: Compiled) -> tuple[IntArray, IntArray]:
+def _cost_classes(compiled: Compiled, split: BoolArray | None = None
+                  ) -> tuple[IntArray, IntArray]:
     """Posts grouped so that every hub pays one adjustment cost to all posts of a group:
     same eligibility class, and (when those bonuses count) same province and preferred
-    majors. Returns the group of each post and one representative post per group."""
+    majors; and the same side of ``split`` when given. Returns the group of each post and
+    one representative post per group."""
     objective = compiled.problem.objective
     columns = [compiled.compat.post_class]
+    if split is not None and split.any():
+        columns.append(split.astype(np.int64))
     if objective.home_bonus:
         columns.append(compiled.posts.columns["province"])
     if objective.fit_bonus:
@@ -783,12 +848,14 @@ def _fix_share(slot: ShareSlot, total: int | None, n: int, caps: IntArray, costs
     return 0
 
 
-def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
+def solve(compiled: Compiled, options: SolveOptions, prices: Prices | None = None
+          ) -> EngineResult:
+    """The optimum (of the network with ``prices`` added to its objective, when given)."""
     with paused_gc():  # the build makes small objects beside the problem's: matcher.gc_pause
-        return _solve(compiled, options)
+        return _solve(compiled, options, prices)
 
 
-def _solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
+def _solve(compiled: Compiled, options: SolveOptions, prices: Prices | None) -> EngineResult:
     """Solve with every candidate routed, then again with the misrouted ones taken off the
     routes, until no answer uses an offer it may not (:func:`_routed_candidates`). Each round
     solves a relaxation of the next, so the first answer that uses none is optimal.
@@ -806,14 +873,14 @@ def _solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     derouted = np.zeros(compiled.n, dtype=np.bool_)
     while True:
         attempt_started = time.monotonic()
-        result = _solve_network(compiled, options, started, derouted)
+        result = _solve_network(compiled, options, started, derouted, prices)
         if result.assignment is None:
             return result
         misrouted, forbidden = _misrouted(compiled, result.assignment, suspects & ~derouted)
         if not len(misrouted):
             return result
         stand_ins = np.full(len(misrouted), -1, dtype=np.int64)
-        if result.status is Status.optimal:
+        if result.status is Status.optimal and prices is None:  # (a stand-in is unpriced)
             stand_ins = substitutes(compiled, result.assignment, misrouted,
                                     _least_charge(compiled, result.assignment, misrouted))
             if (stand_ins >= 0).all():
@@ -901,8 +968,8 @@ def _out_of_time(compiled: Compiled, result: EngineResult, misrouted: IntArray,
 
 
 def _solve_network(compiled: Compiled, options: SolveOptions, started: float,
-                   derouted: BoolArray) -> EngineResult:
-    network = build_network(compiled, derouted)
+                   derouted: BoolArray, prices: Prices | None = None) -> EngineResult:
+    network = build_network(compiled, derouted, prices)
     arcs = network.arcs
     circulation = _Circulation.of(network)
     largest = int(np.abs(circulation.costs).max()) if arcs.count else 0

@@ -43,6 +43,7 @@ from matcher.engines.cpsat import estimated_pairs, solve_tiers
 from matcher.engines.cpsat_model import build_model
 from matcher.engines.cpsat_priority import Fans, score_levels
 from matcher.engines.keeps import keeps_every_rule
+from matcher.engines.lagrangian import price_quota
 from matcher.engines.network import network_obstacles
 from matcher.engines.serial import ranked_options, serial_dictatorship
 from matcher.errors import EngineCapabilityError
@@ -60,6 +61,8 @@ REDUCED_SECONDS = 300.0  # the limit of a reduced model when the caller gives no
 WRITING_SHARE = 0.05  # kept back from the time limit for reasons and the solution file
 COUPLES_SECONDS = 30.0  # most seconds of branch and bound on split couples before CP-SAT
 COUPLES_SHARE = 0.5  # ... and at most this share of the time left under a limit
+PRICED_SECONDS = 60.0  # most seconds of pricing one soft quota into the network
+PRICED_SHARE = 0.5  # ... and at most this share of the time left under a limit
 
 
 @dataclass
@@ -141,6 +144,24 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
         relaxation = Relaxation(tier_values(relaxed_compiled, pairs),
                                 relaxed_result.assignment, dropped)
 
+    priced_round: IntArray | None = None
+    priced_note = ""
+    single = [q for q in compiled.quotas if dropped == [q.id]]
+    if single and relaxation is not None:
+        _progress(options, "hybrid:priced", started)
+        budget = (PRICED_SECONDS if deadline is None
+                  else min(PRICED_SECONDS, (deadline - time.monotonic()) * PRICED_SHARE))
+        priced = price_quota(compiled, relaxed_compiled, single[0], relaxation.assignment,
+                             options, time.monotonic() + budget)
+        if priced is not None:
+            note = (f"quota {single[0].id} priced into the network (Lagrangian): "
+                    f"{priced.solves} priced solve(s)")
+            if priced.status is Status.optimal:
+                return EngineResult(Status.optimal, priced.assignment, engine=NAME, note=note)
+            priced_round = priced.assignment
+            relaxation = _with_bound(compiled, relaxation, priced.bound)
+            priced_note = f"; {note}, not closed"
+
     couples_round: IntArray | None = None
     if dropped == ["couples"] and relaxation is not None:
         _progress(options, "hybrid:couples", started)
@@ -162,6 +183,8 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     starts = [serial_dictatorship(compiled) if couples_round is None else couples_round]
     if relaxation is not None:
         starts.append(relaxation.assignment)  # a solution when only soft quotas were dropped
+    if priced_round is not None:
+        starts.append(priced_round)
     hint = best_start(compiled, starts)
     if first:
         _progress(options, "hybrid:start", started,
@@ -187,7 +210,7 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     note = (f"{len(sat.x):,} pair variables ({'full' if full else 'reduced'} model), "
             f"{run.workers} worker(s); "
             + (f"relaxation without {', '.join(dropped)}" if dropped else
-               "the relaxation is the problem itself"))
+               "the relaxation is the problem itself") + priced_note)
     if run.status is Status.infeasible:
         if full:
             conflict = find_conflict(compiled, options, deadline)
@@ -216,19 +239,30 @@ def _tightened(compiled: Compiled, relaxation: Relaxation, search: Search) -> Re
     under an open node (at least its bound) or is no better than the best round found."""
     if not search.bound:
         return relaxation
-    order = list(compiled.problem.objective.order)
-
-    def key(values: dict[str, TierValue]) -> tuple[TierValue, ...]:
-        return tuple(-values[t] if t == "coverage" else values[t] for t in order)
-
     bound = search.bound
     if search.assignment is not None:
         found = tier_values(compiled, compiled.pairs(search.assignment))
-        bound = min(bound, found, key=key)
-    if key(bound) <= key(relaxation.values):
+        bound = min(bound, found, key=lambda values: _key(compiled, values))
+    return _with_bound(compiled, relaxation, bound)
+
+
+def _with_bound(compiled: Compiled, relaxation: Relaxation,
+                bound: dict[str, TierValue]) -> Relaxation:
+    """The relaxation with ``bound`` (a lexicographic lower bound on every tier) in place of
+    its values when that is tighter."""
+    order = list(compiled.problem.objective.order)
+    bound = {**bound, "coverage": math.floor(bound["coverage"]),  # whole-valued tiers
+             "preferences": math.ceil(bound["preferences"])}
+    if _key(compiled, bound) <= _key(compiled, relaxation.values):
         return relaxation
     return Relaxation({**relaxation.values, **{t: bound[t] for t in order}},
                       relaxation.assignment, relaxation.dropped)
+
+
+def _key(compiled: Compiled, values: dict[str, TierValue]) -> tuple[TierValue, ...]:
+    """Tier values in the objective's order, each smaller-is-better."""
+    order = list(compiled.problem.objective.order)
+    return tuple(-values[t] if t == "coverage" else values[t] for t in order)
 
 
 def best_start(compiled: Compiled, rounds: list[IntArray]) -> IntArray:
