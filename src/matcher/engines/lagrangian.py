@@ -30,6 +30,7 @@ from matcher.columns import IntArray
 from matcher.compile import Compiled, CompiledQuota
 from matcher.engines import flow
 from matcher.engines.base import TierValue
+from matcher.engines.substitution import quota_signatures
 from matcher.errors import EngineCapabilityError
 from matcher.objective import tier_values
 from matcher.options import SolveOptions
@@ -136,6 +137,11 @@ def price_quota(compiled: Compiled, relaxed: Compiled, quota: CompiledQuota,
             # The quotas tier is settled at the relaxation's (a round with g < 0 and the
             # other quotas at their least): price g on the preferences tier instead.
             solves += _search_preferences(solve_priced, priced, rounds, bounds, deadline)
+    closest = [r for r in rounds[1:] if form.value(quota, compiled, r) > 0][-1:]
+    for near in closest:  # the round just short of keeping the quota, mended by swaps
+        mended = _swapped(compiled, relaxed, quota, form, near)
+        if mended is not None:
+            rounds.append(mended)
     best_round = min(rounds, key=lambda r: key(tier_values(compiled, compiled.pairs(r))))
     best_bound = max(bounds, key=key)
     found = tier_values(compiled, compiled.pairs(best_round))
@@ -172,8 +178,7 @@ def _search_preferences(
             break
         bound, g = priced(assignment, price, "preferences")
         bounds.append(bound)
-        if g <= 0:
-            rounds.append(assignment)
+        rounds.append(assignment)  # a round either way (the quota is soft)
         point = line(assignment)
         if g == 0 or (high is not None and bound["preferences"] == low[0] + price * low[1]):
             break  # a round keeping the quota at the bound, or the breakpoint itself
@@ -186,3 +191,53 @@ def _search_preferences(
         else:  # where the two rounds' lines meet
             price = (high[0] - low[0]) / (low[1] - high[1])
     return solves
+
+
+_POOL = 256  # newcomers whose cost is worked out per holder
+
+
+def _swapped(compiled: Compiled, relaxed: Compiled, quota: CompiledQuota, form: LinearForm,
+             assignment: IntArray) -> IntArray | None:
+    """``assignment`` (with ``g > 0``) mended into a round that keeps the quota by the
+    cheapest swaps at one post: a holder out, an unplaced candidate in who is counted alike
+    by every other quota (so they all stay) and is on the other side of the quota's
+    candidate group, lowering ``g``. None when the swaps run out first."""
+    compat = compiled.compat
+    signature = quota_signatures(relaxed)
+    member = quota.cand_mask
+    g = form.value(quota, compiled, assignment)
+    holders = np.flatnonzero((assignment >= 0) & (compiled.lock_post < 0))
+    free = np.flatnonzero((assignment < 0) & compat.candidate_ok & (compiled.lock_post < 0))
+    fits = compat.attributes_ok & compat.pairings_ok
+    swaps: list[tuple[int, int, int, Fraction]] = []  # (extra cost, holder, newcomer, Δg)
+    for h in holders.tolist():
+        p = int(assignment[h])
+        joins = -1 if member[h] else 1  # the newcomer is on the other side of the group
+        dg = joins * (form.pair * int(quota.post_mask[p])
+                      + (0 if form.base_is_posts else form.base))
+        if dg >= 0:
+            continue
+        pool = free[(signature[free] == signature[h]) & (member[free] != member[h])]
+        pool = pool[fits[compat.profile[pool], compat.post_class[p]]][:_POOL]
+        at = np.full(len(pool), p, dtype=np.int64)
+        rank = compiled.rank_of(pool, at)
+        ok = ((rank > 0) | compiled.adjusts[pool]) & compat.allowed(pool, at)
+        ok &= ~np.isin(compiled.pair_keys(pool, at), compiled.forbidden_keys)
+        if not ok.any():
+            continue
+        cost = compiled.costs(pool, at, rank)
+        best = int(np.flatnonzero(ok)[np.argmin(cost[ok])])
+        held = compiled.costs(np.array([h]), np.array([p]),
+                              compiled.rank_of(np.array([h]), np.array([p])))[0]
+        swaps.append((int(cost[best] - held), h, int(pool[best]), Fraction(dg)))
+    mended = assignment.copy()
+    used: set[int] = set()
+    for _, h, c, dg in sorted(swaps, key=lambda s: (s[0] / -s[3], s[1])):
+        if g <= 0:
+            break
+        if c in used:
+            continue
+        used.add(c)
+        mended[c], mended[h] = mended[h], -1
+        g += dg
+    return mended if g <= 0 else None
