@@ -40,6 +40,7 @@ def test_reduced_model_is_valid_and_its_bound_holds(problem: Problem) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(hybrid, "FULL_MODEL_PAIRS", -1)  # every problem takes the reduced path
         patch.setattr(hybrid, "branch_and_bound", lambda *_, **__: None)  # couples too
+        patch.setattr(hybrid, "price_quota", lambda *_, **__: None)  # and a priced quota
         solution = solve(problem, SolveOptions(engine="hybrid"))
     if expected is None:
         assert solution.status in ("infeasible", "unknown")

@@ -93,9 +93,7 @@ def _option_counts(compiled: Compiled, filled: IntArray) -> tuple[IntArray, ...]
     """Per candidate: how many of the posts their wishes match (and they may hold) are full
     or have a free seat, summed over wishes (a post two wishes match counts twice), and the
     same for the posts open to them by adjustment. Counted per (pattern, eligibility class)
-    without expanding wishes into pairs. Forbidden pairs leave the adjustment counts; one
-    the wishes match cannot be told from the counts, so, when its post has a free seat, its
-    candidate is sent down the exact path."""
+    without expanding wishes into pairs; forbidden pairs are then taken out."""
     compat, wishes, n = compiled.compat, compiled.wishes, compiled.n
     free = (filled < compiled.capacity).astype(np.int64)
     n_classes = compat.attributes_ok.shape[1] if compat.attributes_ok.ndim == 2 else 0
@@ -141,16 +139,21 @@ def _option_counts(compiled: Compiled, filled: IntArray) -> tuple[IntArray, ...]
     profile_all = (fits_f @ all_by_class)[compat.profile]
     adjust_open = np.where(adjusting, profile_open, 0)
     adjust_full = np.where(adjusting, profile_all - profile_open, 0)
-    # A forbidden pair is no option: it leaves the adjustment counts, and a candidate who
-    # wishes a forbidden post with a free seat is sent down the exact path.
+    # A forbidden pair is no option: it leaves every count it was in (once per wish row
+    # matching it, and once among the posts open by adjustment).
     m = max(compiled.m, 1)
     fc, fp = compiled.forbidden_keys // m, compiled.forbidden_keys % m
-    counted = adjusting[fc] & fits[compat.profile[fc], compat.post_class[fp]]
+    may = fits[compat.profile[fc], compat.post_class[fp]]
     is_free = free[fp].astype(np.bool_)
+    owner, rows = wishes.rows_of(fc)
+    hits = owner[wishes.matches(wishes.pattern[rows], fp[owner])]
+    rows_per_pair = np.bincount(hits, minlength=len(fc)) * may
+    ranked_open -= np.bincount(fc, weights=rows_per_pair * is_free, minlength=n).astype(np.int64)
+    ranked_full -= np.bincount(fc, weights=rows_per_pair * ~is_free,
+                               minlength=n).astype(np.int64)
+    counted = adjusting[fc] & may
     adjust_open = adjust_open - np.bincount(fc[counted & is_free], minlength=n)
     adjust_full = adjust_full - np.bincount(fc[counted & ~is_free], minlength=n)
-    wished_free = fc[is_free & (compiled.rank_of(fc, fp) > 0)]
-    ranked_open[wished_free] = np.maximum(ranked_open[wished_free], 1)  # exact path
     return (ranked_full, ranked_open, np.rint(adjust_full).astype(np.int64),
             np.rint(adjust_open).astype(np.int64))
 

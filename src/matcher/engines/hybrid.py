@@ -155,7 +155,8 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
                              options, time.monotonic() + budget)
         if priced is not None:
             note = (f"quota {single[0].id} priced into the network (Lagrangian): "
-                    f"{priced.solves} priced solve(s)")
+                    + (f"{priced.solves} priced solve(s)" if priced.solves else
+                       "the relaxation's optimum keeps it"))
             if priced.status is Status.optimal:
                 return EngineResult(Status.optimal, priced.assignment, engine=NAME, note=note)
             priced_round = priced.assignment
