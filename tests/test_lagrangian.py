@@ -83,3 +83,35 @@ def test_the_hybrid_with_a_priced_quota_matches_brute_force(problem: Problem) ->
     assert solution.status == "optimal", solution.solver.note
     assert _key(problem, solution.objective.model_dump()) == _key(problem, expected)
     assert verify(problem, solution) == []
+
+
+@st.composite
+def clashing_problems(draw: st.DrawFn) -> Problem:
+    """A network problem and two post-side quotas whose groups overlap without nesting, the
+    second soft with one bound: dropping it alone clears the clash."""
+    problem: dict[str, Any] = draw(network_problem_dicts(max_candidates=7, max_posts=4))
+    ids = [p["id"] for p in problem["posts"]]
+    if len(ids) < 3:
+        reject()
+    cut = draw(st.integers(1, len(ids) - 2))
+    problem["rules"]["quotas"] = [
+        {"id": "hard", "candidates": {}, "posts": {"id": ids[:cut + 1]},
+         "max": draw(st.integers(0, 3)), "hard": True},
+        {"id": "soft", "candidates": {}, "posts": {"id": ids[cut:]}, "hard": False,
+         "min": draw(st.integers(0, 3)), "penalty": draw(st.integers(1, 3))},
+    ]
+    return parse_problem(problem)
+
+
+@given(clashing_problems())
+def test_a_soft_quota_that_clears_a_clash_is_priced(problem: Problem) -> None:
+    _, _, dropped = relaxed_problem(problem, compile_problem(problem))
+    assert dropped == ["soft"]
+    expected = brute_force_optimum(problem)
+    solution = solve(problem, SolveOptions())
+    if expected is None:
+        assert solution.status == "infeasible"
+        return
+    assert solution.status == "optimal", solution.solver.note
+    assert _key(problem, solution.objective.model_dump()) == _key(problem, expected)
+    assert verify(problem, solution) == []

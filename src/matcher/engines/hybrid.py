@@ -104,6 +104,9 @@ def relaxed_problem(problem: Problem, compiled: Compiled
                                                   "quotas": quotas}),
     })
     dropped += sorted(crossing)
+    single = None if crossing else _single_soft_to_drop(relaxed)
+    if single is not None:  # one soft quota clears every clash: the network prices it
+        return single[0], single[1], [*dropped, single[2]]
     while True:  # quota families that do not nest: drop the later quota of each clash
         relaxed_compiled = compile_problem(relaxed)
         obstacles = network_obstacles(relaxed_compiled)
@@ -114,6 +117,28 @@ def relaxed_problem(problem: Problem, compiled: Compiled
         dropped.append(later)
         relaxed = relaxed.model_copy(update={"rules": relaxed.rules.model_copy(update={
             "quotas": [q for q in relaxed.rules.quotas if q.id != later]})})
+
+
+def _single_soft_to_drop(relaxed: Problem) -> tuple[Problem, Compiled, str] | None:
+    """When the quota families clash and one soft quota with one bound, of the first clash,
+    clears every clash once dropped: the problem without it, compiled, and its id (the
+    hybrid prices such a quota into the network rather than leave it to CP-SAT)."""
+    clash = next((o for o in network_obstacles(compile_problem(relaxed))
+                  if "overlap without nesting" in o), None)
+    if clash is None:
+        return None
+    named = clash.split(" quotas ", 1)[1].rsplit(" overlap", 1)[0].split(" and ")
+    for quota in relaxed.rules.quotas:
+        one_bound = sum(b is not None for b in (quota.min, quota.max, quota.min_share,
+                                                quota.max_share)) == 1
+        if quota.id not in named or quota.hard or not one_bound:
+            continue
+        without = relaxed.model_copy(update={"rules": relaxed.rules.model_copy(update={
+            "quotas": [q for q in relaxed.rules.quotas if q.id != quota.id]})})
+        compiled = compile_problem(without)
+        if not network_obstacles(compiled):
+            return without, compiled, quota.id
+    return None
 
 
 def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
