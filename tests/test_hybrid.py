@@ -8,6 +8,7 @@ problem infeasible.
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from matcher.engines import hybrid
 from matcher.engines.serial import serial_dictatorship
 from matcher.options import SolveOptions
 from matcher.problem import Problem
+from matcher.solution import Solution
 from matcher.verify import verify
 from tests.bruteforce import brute_force_optimum
 from tests.strategies import problems
@@ -47,6 +49,27 @@ def test_reduced_model_is_valid_and_its_bound_holds(problem: Problem) -> None:
         assert solution.status == "unknown" or solution.conflict
         return
     assert "reduced model" in (solution.solver.note or "")
+    _assert_valid_and_bounded(problem, solution, expected)
+
+
+@given(problems(max_candidates=7, max_posts=4))
+def test_a_starting_round_returned_without_cpsat_is_valid_and_bounded(problem: Problem
+                                                                       ) -> None:
+    """A reduced model too large to build: the starting round is the answer when it keeps
+    every rule, with the relaxation's bound."""
+    expected = brute_force_optimum(problem)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hybrid, "FULL_MODEL_PAIRS", -1)
+        patch.setattr(hybrid, "MODEL_RANKED_PAIRS", -1)  # every reduced model is too large
+        solution = solve(problem, SolveOptions(engine="hybrid"))
+    if expected is None:
+        assert solution.status in ("infeasible", "unknown")
+        return
+    _assert_valid_and_bounded(problem, solution, expected)
+
+
+def _assert_valid_and_bounded(problem: Problem, solution: Solution,
+                              expected: Any) -> None:
     assert solution.status != "infeasible", "a feasible problem was called infeasible"
     optimum = {t: Fraction(expected[t]) for t in problem.objective.order}
     bound = {t: _exact(getattr(solution.bound, t)) for t in problem.objective.order

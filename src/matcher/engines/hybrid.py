@@ -61,6 +61,8 @@ REDUCED_SECONDS = 300.0  # the limit of a reduced model when the caller gives no
 WRITING_SHARE = 0.05  # kept back from the time limit for reasons and the solution file
 COUPLES_SECONDS = 30.0  # most seconds of branch and bound on split couples before CP-SAT
 COUPLES_SHARE = 0.5  # ... and at most this share of the time left under a limit
+MODEL_SHARE = 0.1  # CP-SAT is not started with less than this share of the time left
+MODEL_RANKED_PAIRS = 2_000_000  # ... nor on a reduced model keeping more ranked pairs (GBs)
 PRICED_SECONDS = 60.0  # most seconds of pricing one soft quota into the network
 PRICED_SHARE = 0.5  # ... and at most this share of the time left under a limit
 
@@ -222,6 +224,14 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
         fans = all_fans(compiled)
         if deadline is None:  # searching a reduced model longer proves nothing more
             deadline = started + REDUCED_SECONDS
+    too_late = (deadline is not None
+                and deadline - time.monotonic() < MODEL_SHARE * (deadline - started))
+    too_big = fans is not None and len(fans.cand) > MODEL_RANKED_PAIRS
+    if (too_late or too_big) and keeps_every_rule(compiled, hint):
+        why = "no time left" if too_late else f"{len(fans.cand) if fans else 0:,} ranked pairs"
+        return _reduced_result(compiled, hint, relaxation, order, (
+            f"relaxation without {', '.join(dropped)}{priced_note}; the answer is the "
+            f"starting round (CP-SAT not run: {why})"))
     # A reduced model first keeps ranked pairs near each post's cutoff; if that has no
     # solution, every ranked pair.
     for slack in ([None] if full else [CUTOFF_SLACK, None]):
