@@ -47,11 +47,16 @@ def candidate_options(compiled: Compiled, c: int,
             others = np.flatnonzero(row[compat.post_class])
             if cache is not None:
                 cache[u] = others
-        posts = np.concatenate([ranked, others[~np.isin(others, ranked)]])
+        extra = others if len(ranked) == 0 else others[~np.isin(others, ranked,
+                                                                   kind="table")]
+        posts = np.concatenate([ranked, extra])
     cand = np.full(len(posts), c, dtype=np.int64)
     keep = compiled.compat.allowed(cand, posts)
-    if len(compiled.forbidden_keys):
-        keep &= ~np.isin(compiled.pair_keys(cand, posts), compiled.forbidden_keys)
+    keys = compiled.forbidden_keys  # sorted: this candidate's are one short run
+    m = max(compiled.m, 1)
+    lo, hi = np.searchsorted(keys, [c * m, (c + 1) * m])
+    if hi > lo:
+        keep &= ~np.isin(posts, keys[lo:hi] - c * m)
     result: IntArray = posts[keep]
     return result
 
