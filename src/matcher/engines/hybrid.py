@@ -304,14 +304,9 @@ def _key(compiled: Compiled, values: dict[str, TierValue]) -> tuple[TierValue, .
 def best_start(compiled: Compiled, rounds: list[IntArray]) -> IntArray:
     """The best of ``rounds`` that keeps every rule, by the lexicographic objective; the
     first round when none does (CP-SAT then takes its pairs as a partial hint)."""
-    order = list(compiled.problem.objective.order)
-
-    def key(assignment: IntArray) -> tuple[TierValue, ...]:
-        values = tier_values(compiled, compiled.pairs(assignment))
-        return tuple(-values[t] if t == "coverage" else values[t] for t in order)
-
     solutions = [r for r in rounds if keeps_every_rule(compiled, r)]
-    return min(solutions, key=key) if solutions else rounds[0]
+    return min(solutions, key=lambda r: _key(compiled, tier_values(compiled, compiled.pairs(r))),
+               default=rounds[0])
 
 
 def _cuts(relaxation: Relaxation | None, order: list[str], quota_scale: int
