@@ -443,13 +443,7 @@ def _excluded_from_adjustment(compiled: Compiled, cands: IntArray) -> IntArray:
     keys = compiled.forbidden_keys
     parts = [keys[np.isin(keys // m, cands)]]
     wishes = compiled.wishes
-    owner, rows = wishes.rows_of(cands)
-    pattern = wishes.pattern[rows]
-    sizes = np.diff(wishes.starts)[pattern]
-    offsets = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    cand = np.repeat(cands[owner], sizes)
-    post = wishes.members[np.repeat(wishes.starts[pattern], sizes) + offsets]
-    rank = np.repeat(wishes.rank[rows], sizes)
+    cand, post, rank = _wished_posts(compiled, wishes.rows_of(cands)[1])
     wished = compiled.pair_keys(cand, post)
     order = np.lexsort((rank, wished))  # a post's rank is its best-ranked matching wish
     wished, rank = wished[order], rank[order]
@@ -706,11 +700,9 @@ def _direct_pairs(compiled: Compiled, routed: BoolArray,
     loners = np.flatnonzero(compiled.compat.candidate_ok & unlocked & ~routed)
     wishes = compiled.wishes
     rows = np.concatenate([wishes.rows_of(loners)[1], np.flatnonzero(direct_rows)])
-    pattern = wishes.pattern[rows]
-    sizes = np.diff(wishes.starts)[pattern]
-    offsets = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    cands.append(np.repeat(wishes.cand[rows], sizes))
-    posts.append(wishes.members[np.repeat(wishes.starts[pattern], sizes) + offsets])
+    wished_cand, wished_post, _ = _wished_posts(compiled, rows)
+    cands.append(wished_cand)
+    posts.append(wished_post)
     if compiled.problem.objective.continuity_bonus:
         c, p = _continuity_pairs(compiled, routed | np.isin(np.arange(compiled.n), loners))
         cands.append(c)
@@ -725,6 +717,17 @@ def _direct_pairs(compiled: Compiled, routed: BoolArray,
     fine &= (rank > 0) | compiled.adjusts[cand]
     keep = fine | locked
     return cand[keep], post[keep], rank[keep]
+
+
+def _wished_posts(compiled: Compiled, rows: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """The (candidate, post, rank) of every post each given wish row matches."""
+    wishes = compiled.wishes
+    pattern = wishes.pattern[rows]
+    sizes = np.diff(wishes.starts)[pattern]
+    offsets = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return (np.repeat(wishes.cand[rows], sizes),
+            wishes.members[np.repeat(wishes.starts[pattern], sizes) + offsets],
+            np.repeat(wishes.rank[rows], sizes))
 
 
 def _continuity_pairs(compiled: Compiled, routed: BoolArray) -> tuple[IntArray, IntArray]:
@@ -920,12 +923,20 @@ def _substituted(result: EngineResult, misrouted: IntArray, stand_ins: IntArray
     """The relaxation's round with each misrouted candidate's post given to its stand-in
     (:mod:`matcher.engines.substitution`): optimal."""
     assert result.assignment is not None
-    mended = result.assignment.copy()
-    mended[stand_ins] = mended[misrouted]
-    mended[misrouted] = -1
+    mended = _mended(result.assignment, misrouted, stand_ins, misrouted)
     return EngineResult(Status.optimal, mended, engine=NAME, note=(
         f"{result.note}; {len(misrouted)} candidate(s) the shared routes placed wrongly "
         "replaced by others left out, at no more cost"))
+
+
+def _mended(placed: IntArray, moved: IntArray, stand_ins: IntArray, unplaced: IntArray
+            ) -> IntArray:
+    """``placed`` with each stand-in on its moved candidate's post, and ``unplaced`` (the
+    moved among them) off their posts."""
+    mended = placed.copy()
+    mended[stand_ins] = placed[moved]
+    mended[unplaced] = -1
+    return mended
 
 
 def _out_of_time(compiled: Compiled, result: EngineResult, misrouted: IntArray,
@@ -936,10 +947,8 @@ def _out_of_time(compiled: Compiled, result: EngineResult, misrouted: IntArray,
     preferences less the most it can have undercharged; a round reaching it is optimal."""
     assert result.assignment is not None
     placed = result.assignment
-    mended = placed.copy()
     has = stand_ins >= 0
-    mended[stand_ins[has]] = placed[misrouted[has]]
-    mended[misrouted[has | forbidden]] = -1
+    mended = _mended(placed, misrouted[has], stand_ins[has], misrouted[has | forbidden])
     order = compiled.problem.objective.order
     bound = dict(result.bound)
     if result.status is Status.optimal:

@@ -43,7 +43,7 @@ from matcher.engines.cpsat import estimated_pairs, solve_tiers
 from matcher.engines.cpsat_model import build_model
 from matcher.engines.cpsat_priority import Fans, score_levels
 from matcher.engines.keeps import keeps_every_rule
-from matcher.engines.lagrangian import price_quota
+from matcher.engines.lagrangian import linear_form, price_quota
 from matcher.engines.network import network_obstacles
 from matcher.engines.serial import ranked_options, serial_dictatorship
 from matcher.errors import EngineCapabilityError
@@ -106,40 +106,42 @@ def relaxed_problem(problem: Problem, compiled: Compiled
                                                   "quotas": quotas}),
     })
     dropped += sorted(crossing)
-    single = None if crossing else _single_soft_to_drop(relaxed)
-    if single is not None:  # one soft quota clears every clash: the network prices it
-        return single[0], single[1], [*dropped, single[2]]
+    relaxed_compiled = compile_problem(relaxed)
+    first_clash = True
     while True:  # quota families that do not nest: drop the later quota of each clash
-        relaxed_compiled = compile_problem(relaxed)
-        obstacles = network_obstacles(relaxed_compiled)
-        clash = next((o for o in obstacles if "overlap without nesting" in o), None)
+        clash = next((o for o in network_obstacles(relaxed_compiled)
+                      if "overlap without nesting" in o), None)
         if clash is None:
             return relaxed, relaxed_compiled, dropped
+        if first_clash and not crossing:
+            single = _single_soft_to_drop(relaxed, relaxed_compiled, clash)
+            if single is not None:  # one soft quota clears every clash: it gets priced
+                return single[0], single[1], [*dropped, single[2]]
+        first_clash = False
         later = clash.split(" and ")[-1].split(" ")[0]
         dropped.append(later)
-        relaxed = relaxed.model_copy(update={"rules": relaxed.rules.model_copy(update={
-            "quotas": [q for q in relaxed.rules.quotas if q.id != later]})})
+        relaxed = _without_quota(relaxed, later)
+        relaxed_compiled = compile_problem(relaxed)
 
 
-def _single_soft_to_drop(relaxed: Problem) -> tuple[Problem, Compiled, str] | None:
-    """When the quota families clash and one soft quota with one bound, of the first clash,
-    clears every clash once dropped: the problem without it, compiled, and its id (the
-    hybrid prices such a quota into the network rather than leave it to CP-SAT)."""
-    clash = next((o for o in network_obstacles(compile_problem(relaxed))
-                  if "overlap without nesting" in o), None)
-    if clash is None:
-        return None
+def _without_quota(problem: Problem, quota_id: str) -> Problem:
+    return problem.model_copy(update={"rules": problem.rules.model_copy(update={
+        "quotas": [q for q in problem.rules.quotas if q.id != quota_id]})})
+
+
+def _single_soft_to_drop(relaxed: Problem, compiled: Compiled, clash: str
+                         ) -> tuple[Problem, Compiled, str] | None:
+    """When one soft quota with one bound (one :mod:`.lagrangian` can price), named in
+    ``clash``, clears every clash once dropped: the problem without it, compiled, and its
+    id (the hybrid prices such a quota into the network rather than leave it to CP-SAT)."""
     named = clash.split(" quotas ", 1)[1].rsplit(" overlap", 1)[0].split(" and ")
-    for quota in relaxed.rules.quotas:
-        one_bound = sum(b is not None for b in (quota.min, quota.max, quota.min_share,
-                                                quota.max_share)) == 1
-        if quota.id not in named or quota.hard or not one_bound:
+    for quota in compiled.quotas:
+        if quota.id not in named or linear_form(quota) is None:
             continue
-        without = relaxed.model_copy(update={"rules": relaxed.rules.model_copy(update={
-            "quotas": [q for q in relaxed.rules.quotas if q.id != quota.id]})})
-        compiled = compile_problem(without)
-        if not network_obstacles(compiled):
-            return without, compiled, quota.id
+        without = _without_quota(relaxed, quota.id)
+        without_compiled = compile_problem(without)
+        if not network_obstacles(without_compiled):
+            return without, without_compiled, quota.id
     return None
 
 
