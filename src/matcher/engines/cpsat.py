@@ -22,6 +22,8 @@ from matcher.compile import Compiled
 from matcher.engines.base import EngineResult, TierValue
 from matcher.engines.conflicts import find_conflict
 from matcher.engines.cpsat_model import SatModel, build_model
+from matcher.engines.cpsat_priority import all_fans
+from matcher.engines.cutoffs import cut_by_priority
 from matcher.errors import EngineCapabilityError
 from matcher.objective import tier_values
 from matcher.options import Progress, SolveOptions
@@ -83,13 +85,15 @@ def estimated_pairs(compiled: Compiled) -> int:
 def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     started = time.monotonic()
     deadline = None if options.time_limit is None else started + options.time_limit
-    pairs = estimated_pairs(compiled)
+    cut = cut_by_priority(compiled)  # pairs no envy-free round holds stay out
+    pairs = estimated_pairs(cut)
     if pairs > MAX_PAIRS:
         raise EngineCapabilityError(NAME, [
             f"{pairs:,} candidate-post pairs (the limit is {MAX_PAIRS:,}); at this size only "
             "problems the network engine expresses are solved exactly; the hybrid engine "
             "gives a feasible round with a proven bound"])
-    sat = build_model(compiled)
+    sat = (build_model(compiled) if cut is compiled
+           else build_model(compiled, edges=cut.edges, fans=all_fans(compiled)))
     run = solve_tiers(sat, options, started, deadline)
     if run.status is Status.infeasible:
         conflict = find_conflict(compiled, options, deadline)

@@ -25,6 +25,7 @@ from ortools.sat.python import cp_model
 
 from matcher.columns import BoolArray, IntArray
 from matcher.compile import Compiled
+from matcher.engines.serial import ranked_options
 
 PRIORITY_RULE = "respect_priority"
 
@@ -41,6 +42,11 @@ class Fans:
     @classmethod
     def of(cls, cand: IntArray, post: IntArray, rank: IntArray, mask: BoolArray) -> Fans:
         return cls(cand[mask], post[mask], rank[mask])
+
+
+def all_fans(compiled: Compiled) -> Fans:
+    """Every pair that carries a priority constraint, whether or not it is in the model."""
+    return Fans(*ranked_options(compiled))
 
 
 def score_levels(compiled: Compiled) -> IntArray:

@@ -41,7 +41,8 @@ from matcher.engines.conflicts import find_conflict
 from matcher.engines.couples import Search, branch_and_bound
 from matcher.engines.cpsat import estimated_pairs, solve_tiers
 from matcher.engines.cpsat_model import build_model
-from matcher.engines.cpsat_priority import Fans, score_levels
+from matcher.engines.cpsat_priority import Fans, all_fans, score_levels
+from matcher.engines.cutoffs import cut_by_priority, score_cutoffs, with_cutoffs
 from matcher.engines.keeps import keeps_every_rule
 from matcher.engines.lagrangian import linear_form, price_quota
 from matcher.engines.network import network_obstacles
@@ -90,7 +91,15 @@ class Relaxation:
 def relaxed_problem(problem: Problem, compiled: Compiled
                     ) -> tuple[Problem, Compiled, list[str]]:
     """``problem`` without couples, priority, and the quotas a network cannot hold; compiled;
-    and what was dropped."""
+    and what was dropped. Under priority the compiled relaxation keeps what can be said of
+    priority before solving: the posts' score cutoffs (:mod:`.cutoffs`)."""
+    relaxed, relaxed_compiled, dropped = _relaxed(problem, compiled)
+    if problem.rules.respect_priority:
+        relaxed_compiled = with_cutoffs(relaxed_compiled, score_cutoffs(compiled))
+    return relaxed, relaxed_compiled, dropped
+
+
+def _relaxed(problem: Problem, compiled: Compiled) -> tuple[Problem, Compiled, list[str]]:
     dropped: list[str] = []
     if compiled.couples:
         dropped.append("couples")
@@ -219,10 +228,11 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     if first:
         _progress(options, "hybrid:start", started,
                   objective=tier_values(compiled, compiled.pairs(hint))[first])
-    full = estimated_pairs(compiled) <= FULL_MODEL_PAIRS
-    edges: EdgeSet | None = None  # None: every pair (the full model)
+    cut = cut_by_priority(compiled)  # pairs no envy-free round holds leave the model
+    full = estimated_pairs(cut) <= FULL_MODEL_PAIRS
+    edges: EdgeSet | None = None if cut is compiled else cut.edges  # None: every pair
     fans: Fans | None = None
-    if not full:
+    if not full or cut is not compiled:
         fans = all_fans(compiled)
         if deadline is None:  # searching a reduced model longer proves nothing more
             deadline = started + REDUCED_SECONDS
@@ -238,7 +248,7 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     # solution, every ranked pair.
     for slack in ([None] if full else [CUTOFF_SLACK, None]):
         if not full:
-            edges = reduced_edges(compiled, hint, relaxation, REDUCED_PAIRS, slack=slack)
+            edges = reduced_edges(cut, hint, relaxation, REDUCED_PAIRS, slack=slack)
         _progress(options, "hybrid:model", started)
         sat = build_model(compiled, edges=edges, fans=fans)
         run = solve_tiers(sat, options, started, deadline, hint=hint,
@@ -353,12 +363,6 @@ def _relaxation_bounds(relaxation: Relaxation | None, order: list[str]) -> dict[
     if relaxation is None or not order:
         return {}
     return {order[0]: relaxation.values[order[0]]}
-
-
-def all_fans(compiled: Compiled) -> Fans:
-    """Every pair that carries a priority constraint, whether or not it is in the model."""
-    rc, rp, rr = ranked_options(compiled)
-    return Fans(rc, rp, rr)
 
 
 def reduced_edges(compiled: Compiled, hint: IntArray, relaxation: Relaxation | None,
