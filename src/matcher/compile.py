@@ -131,6 +131,22 @@ class Compiled:
         return self.wishes.expand()
 
     @cached_property
+    def ranked_options(self) -> tuple[IntArray, IntArray, IntArray]:
+        """The ranked pairs a candidate may hold (eligible, not forbidden, not locked),
+        sorted by candidate, then rank, then post: what score-first priority reads, several
+        times per solve, so kept (read-only)."""
+        rc, rp, rr = self.ranked
+        keep = self.compat.allowed(rc, rp)
+        keep &= ~np.isin(self.pair_keys(rc, rp), self.forbidden_keys)
+        keep &= self.lock_post[rc] < 0
+        rc, rp, rr = rc[keep], rp[keep], rr[keep]
+        order = np.lexsort((rp, rr, rc))
+        result = rc[order], rp[order], rr[order]
+        for array in result:
+            array.flags.writeable = False
+        return result
+
+    @cached_property
     def edges(self) -> EdgeSet:
         """Every pair a solution may contain, materialised (CP-SAT and small problems only:
         with 服从调剂 at national scale this is the trap DESIGN.md warns about)."""

@@ -26,7 +26,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from matcher.columns import FloatArray, IntArray
+from matcher.columns import BoolArray, FloatArray, IntArray
 from matcher.compile import Compiled
 from matcher.eligibility import Compatibility
 from matcher.engines.serial import ranked_options
@@ -41,31 +41,83 @@ def score_cutoffs(compiled: Compiled) -> FloatArray:
     if len(cand) == 0:
         return cutoff
     locked = np.flatnonzero(compiled.lock_post >= 0)
-    seats = compiled.capacity - np.bincount(compiled.lock_post[locked], minlength=m)
-    pinned = np.zeros(m, dtype=np.int64)
-    sharing: dict[tuple[int, ...], int] = {}
+    tally = _Tally(compiled.capacity - np.bincount(compiled.lock_post[locked], minlength=m))
     score = compiled.score[cand]
     by_level = np.argsort(-score, kind="stable")  # keeps candidate and rank order
     levels, starts = np.unique(-score[by_level], return_index=True)
     ends = np.append(starts[1:], len(by_level))
     for level, start, end in zip((-levels).tolist(), starts.tolist(), ends.tolist(), strict=True):
         rows = by_level[start:end]
-        rows = rows[pinned[post[rows]] < seats[post[rows]]]  # posts still open to the level
+        rows = rows[np.isneginf(cutoff[post[rows]])]  # posts still open to the level
         if len(rows) == 0:
             continue
         c, r = cand[rows], rank[rows]
         first_row = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
         first_rank = np.repeat(r[first_row], np.diff(np.append(first_row, len(c))))
         at_first = rows[r == first_rank]
-        per_candidate = np.bincount(cand[at_first], minlength=compiled.n)
-        alone = per_candidate[cand[at_first]] == 1
-        np.add.at(pinned, post[at_first[alone]], 1)
-        closing = pinned >= seats
-        for posts in _shared_sets(cand[at_first[~alone]], post[at_first[~alone]], sharing,
-                                  seats):
-            closing[posts] = True
+        closing = tally.count(cand[at_first], post[at_first])
         cutoff[closing & np.isneginf(cutoff)] = level
     return cutoff
+
+
+class _Tally:
+    """The candidates counted so far, each by the posts of its first open rank (its *open
+    set*), and the posts that are full of them (or of higher scorers) whatever they do.
+
+    Each counted candidate holds a post of its open set or is worse off than every post in
+    it (its better ranks are closed to it), and then, as it ranks them and may hold them, no
+    envy means each of them is full of holders scoring at least its own. Three ways a post
+    ``p`` is then full of counted candidates or higher scorers:
+
+    * *pinned*: as many candidates as seats have ``p`` alone as their open set;
+    * *shared*: as many candidates as seats of a set of posts have exactly that open set;
+    * *reach*: if ``p`` had a seat free or held by a lower scorer, every counted candidate
+      whose open set holds ``p`` would hold a post of its open set; so once they are at
+      least as many as the seats of the union of their open sets, ``p`` is full.
+
+    (Counting candidates whose open set is only *inside* a set would not do: a higher
+    scorer may take the seat a lower one was counted on.) The reach is kept for open sets
+    of at most ``REACH_SET`` posts: wide ones (a whole province) reach too many seats to
+    close anything.
+    """
+
+    REACH_SET = 8
+
+    def __init__(self, seats: IntArray) -> None:
+        self.seats = seats
+        self.pinned = np.zeros(len(seats), dtype=np.int64)
+        self.sharing: dict[tuple[int, ...], int] = {}
+        self.fans = np.zeros(len(seats), dtype=np.int64)
+        self.reach: dict[int, set[int]] = {}
+        self.reach_seats = np.zeros(len(seats), dtype=np.int64)
+
+    def count(self, cand: IntArray, post: IntArray) -> BoolArray:
+        """Count one level's candidates (their open sets' rows, by candidate); return which
+        posts are now full of counted candidates."""
+        closing = np.zeros(len(self.seats), dtype=np.bool_)
+        bounds = np.flatnonzero(np.r_[True, cand[1:] != cand[:-1], True])
+        posts = post.tolist()
+        for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            if end - start == 1:
+                self.pinned[posts[start]] += 1
+            else:
+                key = tuple(posts[start:end])
+                self.sharing[key] = self.sharing.get(key, 0) + 1
+                if self.sharing[key] == int(self.seats[list(key)].sum()):
+                    closing[list(key)] = True
+            if end - start <= self.REACH_SET:
+                self._reach(posts[start:end])
+        closing |= self.pinned >= self.seats
+        closing |= (self.fans > 0) & (self.fans >= self.reach_seats)
+        return closing
+
+    def _reach(self, open_set: list[int]) -> None:
+        for p in open_set:
+            self.fans[p] += 1
+            reach = self.reach.setdefault(p, set())
+            new = [q for q in open_set if q not in reach]
+            reach.update(new)
+            self.reach_seats[p] += int(self.seats[new].sum())
 
 
 def cut_by_priority(compiled: Compiled) -> Compiled:
@@ -76,23 +128,33 @@ def cut_by_priority(compiled: Compiled) -> Compiled:
     return with_cutoffs(compiled, score_cutoffs(compiled))
 
 
+SPLIT_CELLS = 30_000_000  # most profile × class cells of the split eligibility tables
+
+
 def with_cutoffs(compiled: Compiled, cutoff: FloatArray) -> Compiled:
     """``compiled`` in which no unlocked candidate may hold a post scoring below its cutoff:
     the eligibility profiles are split by score band and the post classes by cutoff, so every
     engine that reads eligibility (the network's shared adjustment routes included) drops
-    those pairs without listing them."""
-    finite = np.unique(cutoff[np.isfinite(cutoff)])
-    if len(finite) == 0:
-        return compiled
+    those pairs without listing them.
+
+    The split tables grow with bands × profiles × classes; beyond :data:`SPLIT_CELLS` cells
+    (a national round with tens of thousands of profiles) fewer cutoff values are kept, each
+    post's cutoff rounded down to one of them (weaker, still true), down to none at all.
+    """
+    values = np.unique(cutoff[np.isfinite(cutoff)])
     compat = compiled.compat
-    band = np.searchsorted(finite, compiled.score, side="right")  # cutoffs at or below
-    band[compiled.lock_post >= 0] = len(finite)  # cutoffs bind unlocked holders only
-    level = np.where(np.isfinite(cutoff), np.searchsorted(finite, cutoff) + 1, 0)
-    profile_of, profile = _regroup(compat.profile, band)
-    class_of, post_class = _regroup(compat.post_class, level)
-    band_of_profile = profile_of[:, 1]
-    level_of_class = class_of[:, 1]
-    admits = band_of_profile[:, None] >= level_of_class[None, :]
+    while len(values):
+        band = np.searchsorted(values, compiled.score, side="right")  # cutoffs at or below
+        band[compiled.lock_post >= 0] = len(values)  # cutoffs bind unlocked holders only
+        kept = np.searchsorted(values, cutoff, side="right")  # values at or below the cutoff
+        profile_of, profile = _regroup(compat.profile, band)
+        class_of, post_class = _regroup(compat.post_class, kept)
+        if len(profile_of) * len(class_of) <= SPLIT_CELLS:
+            break
+        values = values[len(values) % 2::2]  # every other value, the highest kept
+    else:
+        return compiled
+    admits = profile_of[:, 1][:, None] >= class_of[:, 1][None, :]
     u, v = profile_of[:, 0], class_of[:, 0]
     split = Compatibility(
         profile=profile,
@@ -104,7 +166,10 @@ def with_cutoffs(compiled: Compiled, cutoff: FloatArray) -> Compiled:
         rule_admits_profile=compat.rule_admits_profile[u],
         exclusive=compat.exclusive,
     )
-    return replace(compiled, compat=split)
+    cut = replace(compiled, compat=split)
+    if "ranked" in compiled.__dict__:  # the wish expansion does not depend on eligibility
+        cut.__dict__["ranked"] = compiled.ranked
+    return cut
 
 
 def _regroup(group: IntArray, extra: IntArray) -> tuple[IntArray, IntArray]:
@@ -114,28 +179,3 @@ def _regroup(group: IntArray, extra: IntArray) -> tuple[IntArray, IntArray]:
     unique, inverse = np.unique(keys, axis=0, return_inverse=True)
     return unique, inverse.reshape(-1).astype(np.int64)
 
-
-def _shared_sets(cand: IntArray, post: IntArray, sharing: dict[tuple[int, ...], int],
-                 seats: IntArray) -> list[list[int]]:
-    """Count the candidates whose first open rank offers the same several posts (``cand``
-    and ``post`` their rows, by candidate) into ``sharing``; return each such set that now
-    has at least as many candidates as seats.
-
-    Each of them holds a post of the set or is worse off than all of it, which is then full
-    of holders scoring at least theirs: so once the set has as many of them as seats, it is
-    full of them or of higher scorers, and closes for lower levels. (Counting candidates
-    whose set is only *inside* another would not do: a higher scorer may take the seat a
-    lower one was counted on.)
-    """
-    full: list[list[int]] = []
-    if len(cand) == 0:
-        return full
-    bounds = np.flatnonzero(np.r_[True, cand[1:] != cand[:-1], True])
-    posts = post.tolist()
-    for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        key = tuple(posts[start:end])
-        count = sharing.get(key, 0) + 1
-        sharing[key] = count
-        if count == int(seats[list(key)].sum()):
-            full.append(list(key))
-    return full

@@ -184,8 +184,11 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
 
     priced_round: IntArray | None = None
     priced_note = ""
-    single = [q for q in compiled.quotas if dropped == [q.id]]
-    if single and relaxation is not None:
+    # One dropped quota gets priced into the network: alone, that may settle the problem;
+    # beside couples or priority (the relaxation's other losses) it still tightens the bound.
+    single = [q for q in compiled.quotas if q.id in dropped]
+    others = [rule for rule in dropped if rule not in {q.id for q in single}]
+    if len(single) == 1 and relaxation is not None:
         _progress(options, "hybrid:priced", started)
         budget = (PRICED_SECONDS if deadline is None
                   else min(PRICED_SECONDS, (deadline - time.monotonic()) * PRICED_SHARE))
@@ -195,7 +198,7 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
             note = (f"quota {single[0].id} priced into the network (Lagrangian): "
                     + (f"{priced.solves} priced solve(s)" if priced.solves else
                        "the relaxation's optimum keeps it"))
-            if priced.status is Status.optimal:
+            if priced.status is Status.optimal and not others:
                 return EngineResult(Status.optimal, priced.assignment, engine=NAME, note=note)
             priced_round = priced.assignment
             relaxation = _with_bound(compiled, relaxation, priced.bound)
@@ -230,7 +233,7 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
                   objective=tier_values(compiled, compiled.pairs(hint))[first])
     cut = cut_by_priority(compiled)  # pairs no envy-free round holds leave the model
     full = estimated_pairs(cut) <= FULL_MODEL_PAIRS
-    edges: EdgeSet | None = None if cut is compiled else cut.edges  # None: every pair
+    edges: EdgeSet | None = cut.edges if full and cut is not compiled else None  # every pair
     fans: Fans | None = None
     if not full or cut is not compiled:
         fans = all_fans(compiled)

@@ -19,14 +19,8 @@ from matcher.compile import Compiled, CompiledQuota
 
 def ranked_options(compiled: Compiled) -> tuple[IntArray, IntArray, IntArray]:
     """Every ranked pair a candidate may hold (eligible, not forbidden, not locked), sorted
-    by candidate, then rank, then post."""
-    rc, rp, rr = compiled.ranked
-    keep = compiled.compat.allowed(rc, rp)
-    keep &= ~np.isin(compiled.pair_keys(rc, rp), compiled.forbidden_keys)
-    keep &= compiled.lock_post[rc] < 0
-    rc, rp, rr = rc[keep], rp[keep], rr[keep]
-    order = np.lexsort((rp, rr, rc))
-    return rc[order], rp[order], rr[order]
+    by candidate, then rank, then post (read-only; worked out once per compiled problem)."""
+    return compiled.ranked_options
 
 
 def serial_dictatorship(compiled: Compiled) -> IntArray:
