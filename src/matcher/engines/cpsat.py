@@ -22,7 +22,6 @@ from matcher.compile import Compiled
 from matcher.engines.base import EngineResult, TierValue
 from matcher.engines.conflicts import find_conflict
 from matcher.engines.cpsat_model import SatModel, build_model
-from matcher.engines.cpsat_priority import all_fans
 from matcher.engines.cutoffs import cut_by_priority
 from matcher.errors import EngineCapabilityError
 from matcher.objective import tier_values
@@ -85,15 +84,16 @@ def estimated_pairs(compiled: Compiled) -> int:
 def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     started = time.monotonic()
     deadline = None if options.time_limit is None else started + options.time_limit
-    cut = cut_by_priority(compiled)  # pairs no envy-free round holds stay out
-    pairs = estimated_pairs(cut)
+    priority = cut_by_priority(compiled)  # pairs and clauses no envy-free round needs
+    pairs = estimated_pairs(compiled if priority is None else priority.compiled)
     if pairs > MAX_PAIRS:
         raise EngineCapabilityError(NAME, [
             f"{pairs:,} candidate-post pairs (the limit is {MAX_PAIRS:,}); at this size only "
             "problems the network engine expresses are solved exactly; the hybrid engine "
             "gives a feasible round with a proven bound"])
-    sat = (build_model(compiled) if cut is compiled
-           else build_model(compiled, edges=cut.edges, fans=all_fans(compiled)))
+    sat = (build_model(compiled) if priority is None
+           else build_model(compiled, edges=priority.compiled.edges, fans=priority.fans,
+                            full_posts=priority.full))
     run = solve_tiers(sat, options, started, deadline)
     if run.status is Status.infeasible:
         conflict = find_conflict(compiled, options, deadline)

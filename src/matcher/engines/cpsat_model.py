@@ -57,12 +57,15 @@ def _groups(keys: IntArray, size: int) -> list[IntArray]:
 
 
 def build_model(compiled: Compiled, *, conflict_mode: bool = False,
-                edges: EdgeSet | None = None, fans: Fans | None = None) -> SatModel:
+                edges: EdgeSet | None = None, fans: Fans | None = None,
+                full_posts: IntArray | None = None) -> SatModel:
     """The whole model: variables, every hard rule, and the three tier expressions.
 
     ``edges`` restricts the pairs (a reduced model; default: every pair a solution may
     contain). ``fans`` are the pairs that carry a priority constraint; by default the ranked
     eligible pairs among ``edges``, which is all of them unless ``edges`` was restricted.
+    ``full_posts`` must be filled (posts every envy-free round fills: their cutoffs imply
+    the envy clauses left out of ``fans``).
     """
     if edges is None:
         edges = compiled.edge_set(for_conflicts=True) if conflict_mode else compiled.edges
@@ -83,8 +86,20 @@ def build_model(compiled: Compiled, *, conflict_mode: bool = False,
     add_couples(sat)
     if compiled.problem.rules.respect_priority:
         add_priority(sat, fans)
+        if full_posts is not None:
+            add_full_posts(sat, full_posts)
     add_tiers(sat)
     return sat
+
+
+def add_full_posts(sat: SatModel, posts: IntArray) -> None:
+    """Every seat of ``posts`` is held (under the priority rule, so a conflict names it)."""
+    rule = sat.literal(PRIORITY_RULE)
+    for p in posts.tolist():
+        seats = cp_model.LinearExpr.sum([sat.x[i] for i in sat.by_post[p]])
+        constraint = sat.model.add(seats == int(sat.compiled.capacity[p]))
+        if rule is not None:
+            constraint.only_enforce_if(rule)
 
 
 def add_one_post_each(sat: SatModel) -> None:

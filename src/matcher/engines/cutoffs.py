@@ -22,13 +22,14 @@ may hold it, so no envy means ``p`` is full of unlocked holders scoring at least
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from matcher.columns import BoolArray, FloatArray, IntArray
 from matcher.compile import Compiled
 from matcher.eligibility import Compatibility
+from matcher.engines.cpsat_priority import Fans
 from matcher.engines.serial import ranked_options
 
 
@@ -120,40 +121,48 @@ class _Tally:
             self.reach_seats[p] += int(self.seats[new].sum())
 
 
-def cut_by_priority(compiled: Compiled) -> Compiled:
-    """``compiled`` with its score cutoffs when it asks for score-first priority (the pairs
-    a model of the whole problem needs; its envy clauses still come from ``compiled``)."""
+@dataclass(frozen=True)
+class PriorityCut:
+    """What a CP-SAT model of a problem under priority takes from the cutoffs.
+
+    ``compiled`` is the problem with its cutoffs (its pairs are the model's); ``full`` are
+    the posts with a cutoff, which every envy-free round fills (the proof above: a free
+    seat is a contradiction like a lower holder); ``fans`` are the ranked pairs whose envy
+    clause these do not already imply. A candidate scoring below a post's cutoff finds it
+    full of holders scoring at least the cutoff, so their clause there always holds.
+    """
+
+    compiled: Compiled
+    full: IntArray
+    fans: Fans
+
+
+def cut_by_priority(compiled: Compiled) -> PriorityCut | None:
+    """The :class:`PriorityCut` of ``compiled``, when it asks for score-first priority."""
     if not compiled.problem.rules.respect_priority:
-        return compiled
-    return with_cutoffs(compiled, score_cutoffs(compiled))
+        return None
+    cutoff = score_cutoffs(compiled)
+    kept = fitted(compiled, cutoff)
+    cand, post, rank = ranked_options(compiled)
+    implied = compiled.score[cand] < kept[post]
+    return PriorityCut(with_cutoffs(compiled, kept), np.flatnonzero(np.isfinite(cutoff)),
+                       Fans.of(cand, post, rank, ~implied))
 
 
 SPLIT_CELLS = 30_000_000  # most profile × class cells of the split eligibility tables
 
 
 def with_cutoffs(compiled: Compiled, cutoff: FloatArray) -> Compiled:
-    """``compiled`` in which no unlocked candidate may hold a post scoring below its cutoff:
-    the eligibility profiles are split by score band and the post classes by cutoff, so every
-    engine that reads eligibility (the network's shared adjustment routes included) drops
-    those pairs without listing them.
-
-    The split tables grow with bands × profiles × classes; beyond :data:`SPLIT_CELLS` cells
-    (a national round with tens of thousands of profiles) fewer cutoff values are kept, each
-    post's cutoff rounded down to one of them (weaker, still true), down to none at all.
-    """
+    """``compiled`` in which no unlocked candidate may hold a post scoring below its cutoff
+    (as :func:`fitted`): the eligibility profiles are split by score band and the post
+    classes by cutoff, so every engine that reads eligibility (the network's shared
+    adjustment routes included) drops those pairs without listing them."""
+    cutoff = fitted(compiled, cutoff)
     values = np.unique(cutoff[np.isfinite(cutoff)])
-    compat = compiled.compat
-    while len(values):
-        band = np.searchsorted(values, compiled.score, side="right")  # cutoffs at or below
-        band[compiled.lock_post >= 0] = len(values)  # cutoffs bind unlocked holders only
-        kept = np.searchsorted(values, cutoff, side="right")  # values at or below the cutoff
-        profile_of, profile = _regroup(compat.profile, band)
-        class_of, post_class = _regroup(compat.post_class, kept)
-        if len(profile_of) * len(class_of) <= SPLIT_CELLS:
-            break
-        values = values[len(values) % 2::2]  # every other value, the highest kept
-    else:
+    if len(values) == 0:
         return compiled
+    compat = compiled.compat
+    profile_of, profile, class_of, post_class = _split(compiled, cutoff, values)
     admits = profile_of[:, 1][:, None] >= class_of[:, 1][None, :]
     u, v = profile_of[:, 0], class_of[:, 0]
     split = Compatibility(
@@ -170,6 +179,40 @@ def with_cutoffs(compiled: Compiled, cutoff: FloatArray) -> Compiled:
     if "ranked" in compiled.__dict__:  # the wish expansion does not depend on eligibility
         cut.__dict__["ranked"] = compiled.ranked
     return cut
+
+
+def fitted(compiled: Compiled, cutoff: FloatArray) -> FloatArray:
+    """``cutoff`` as :func:`with_cutoffs` can split by it: the split tables grow with bands ×
+    profiles × classes, so beyond :data:`SPLIT_CELLS` cells (a national round has tens of
+    thousands of profiles) fewer cutoff values are kept, each post's cutoff rounded down
+    to one of them (weaker, still true), down to none at all."""
+    values = np.unique(cutoff[np.isfinite(cutoff)])
+    while len(values):
+        rounded = _rounded(cutoff, values)
+        profile_of, _, class_of, _ = _split(compiled, rounded, values)
+        if len(profile_of) * len(class_of) <= SPLIT_CELLS:
+            return rounded
+        values = values[len(values) % 2::2]  # every other value, the highest kept
+    return np.full(len(cutoff), -np.inf)
+
+
+def _rounded(cutoff: FloatArray, values: FloatArray) -> FloatArray:
+    """Each cutoff rounded down to the nearest of ``values`` (``-inf`` below them all)."""
+    below = np.searchsorted(values, cutoff, side="right")
+    return np.where(below > 0, values[np.maximum(below - 1, 0)], -np.inf)
+
+
+def _split(compiled: Compiled, cutoff: FloatArray, values: FloatArray
+           ) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """Profiles refined by score band (how many ``values`` a candidate reaches) and classes
+    by cutoff band: each new profile's (old, band) and each candidate's new profile; the
+    same for classes and posts."""
+    band = np.searchsorted(values, compiled.score, side="right")
+    band[compiled.lock_post >= 0] = len(values)  # cutoffs bind unlocked holders only
+    level = np.searchsorted(values, cutoff, side="right")
+    profile_of, profile = _regroup(compiled.compat.profile, band)
+    class_of, post_class = _regroup(compiled.compat.post_class, level)
+    return profile_of, profile, class_of, post_class
 
 
 def _regroup(group: IntArray, extra: IntArray) -> tuple[IntArray, IntArray]:

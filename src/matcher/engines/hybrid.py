@@ -231,14 +231,13 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     if first:
         _progress(options, "hybrid:start", started,
                   objective=tier_values(compiled, compiled.pairs(hint))[first])
-    cut = cut_by_priority(compiled)  # pairs no envy-free round holds leave the model
-    full = estimated_pairs(cut) <= FULL_MODEL_PAIRS
-    edges: EdgeSet | None = cut.edges if full and cut is not compiled else None  # every pair
-    fans: Fans | None = None
-    if not full or cut is not compiled:
-        fans = all_fans(compiled)
-        if deadline is None:  # searching a reduced model longer proves nothing more
-            deadline = started + REDUCED_SECONDS
+    priority = cut_by_priority(compiled)  # pairs and clauses no envy-free round needs
+    pairs_of = compiled if priority is None else priority.compiled
+    full = estimated_pairs(pairs_of) <= FULL_MODEL_PAIRS
+    edges: EdgeSet | None = pairs_of.edges if full and priority else None  # None: every pair
+    fans: Fans | None = priority.fans if priority else (None if full else all_fans(compiled))
+    if not full and deadline is None:  # searching a reduced model longer proves nothing more
+        deadline = started + REDUCED_SECONDS
     too_late = (deadline is not None
                 and deadline - time.monotonic() < MODEL_SHARE * (deadline - started))
     too_big = fans is not None and len(fans.cand) > MODEL_RANKED_PAIRS
@@ -251,9 +250,10 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     # solution, every ranked pair.
     for slack in ([None] if full else [CUTOFF_SLACK, None]):
         if not full:
-            edges = reduced_edges(cut, hint, relaxation, REDUCED_PAIRS, slack=slack)
+            edges = reduced_edges(pairs_of, hint, relaxation, REDUCED_PAIRS, slack=slack)
         _progress(options, "hybrid:model", started)
-        sat = build_model(compiled, edges=edges, fans=fans)
+        sat = build_model(compiled, edges=edges, fans=fans,
+                          full_posts=None if priority is None else priority.full)
         run = solve_tiers(sat, options, started, deadline, hint=hint,
                           known_bound=_cuts(relaxation, order, sat.quota_scale))
         if run.status is not Status.infeasible:
