@@ -92,7 +92,8 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
             "problems the network engine expresses are solved exactly; the hybrid engine "
             "gives a feasible round with a proven bound"])
     sat = (build_model(compiled) if priority is None
-           else build_model(compiled, edges=priority.compiled.edges, fans=priority.fans,
+           else build_model(compiled, edges=priority.admitted(priority.compiled.edges),
+                            fans=priority.fans,
                             full_posts=priority.full))
     run = solve_tiers(sat, options, started, deadline)
     if run.status is Status.infeasible:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from matcher.columns import BoolArray, FloatArray, IntArray
-from matcher.compile import Compiled
+from matcher.compile import Compiled, EdgeSet
 from matcher.eligibility import Compatibility
 from matcher.engines.cpsat_priority import Fans
 from matcher.engines.serial import ranked_options
@@ -133,8 +133,15 @@ class PriorityCut:
     """
 
     compiled: Compiled
+    cutoff: FloatArray
     full: IntArray
     fans: Fans
+
+    def admitted(self, edges: EdgeSet) -> EdgeSet:
+        """``edges`` without the pairs below a cutoff (``compiled`` may round cutoffs down
+        to fit its tables; a model's listed pairs take them exactly)."""
+        score = self.compiled.score[edges.cand]
+        return edges.select(edges.locked | (score >= self.cutoff[edges.post]))
 
 
 def cut_by_priority(compiled: Compiled) -> PriorityCut | None:
@@ -142,11 +149,10 @@ def cut_by_priority(compiled: Compiled) -> PriorityCut | None:
     if not compiled.problem.rules.respect_priority:
         return None
     cutoff = score_cutoffs(compiled)
-    kept = fitted(compiled, cutoff)
     cand, post, rank = ranked_options(compiled)
-    implied = compiled.score[cand] < kept[post]
-    return PriorityCut(with_cutoffs(compiled, kept), np.flatnonzero(np.isfinite(cutoff)),
-                       Fans.of(cand, post, rank, ~implied))
+    implied = compiled.score[cand] < cutoff[post]
+    return PriorityCut(with_cutoffs(compiled, cutoff), cutoff,
+                       np.flatnonzero(np.isfinite(cutoff)), Fans.of(cand, post, rank, ~implied))
 
 
 SPLIT_CELLS = 30_000_000  # most profile × class cells of the split eligibility tables

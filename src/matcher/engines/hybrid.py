@@ -5,6 +5,11 @@ quotas restricting both sides, quota families that do not nest).
    Its lexicographic optimum bounds the real one: every tier is at least as good, and a tier
    is bounded by it as long as the tiers before it equal the relaxation's. When the real
    round reaches the relaxation's values it is proven optimal on the spot.
+   Under score-first priority the relaxation keeps what is known of the rule before
+   solving: each post's score cutoff (:mod:`matcher.engines.cutoffs`), below which no
+   envy-free round seats anyone there. A dropped soft quota is priced into the network
+   (:mod:`matcher.engines.lagrangian`): alone, that may settle the problem; beside other
+   dropped rules it only tightens the bound.
    When couples are the only such rule, :mod:`matcher.engines.couples` first branches on
    the couples the relaxation splits, each node a network problem; if that closes within
    its budget the answer is proven optimal, otherwise its best round is the starting point.
@@ -19,6 +24,8 @@ quotas restricting both sides, quota families that do not nest).
    with it every priority constraint (they concern ranked pairs only, so the answer obeys
    the rule exactly), but adjustment is offered only at the posts that need it (seats left
    by the starting point or adjusted in the relaxation), cheapest first, within a budget.
+   Under priority every model leaves out the pairs below a cutoff, fills the posts that
+   have one, and drops the envy clauses that this implies.
    A reduced model's answer is feasible; its bound is the relaxation's, and its status is
    ``optimal`` only when it meets that bound.
 """
@@ -63,7 +70,7 @@ WRITING_SHARE = 0.05  # kept back from the time limit for reasons and the soluti
 COUPLES_SECONDS = 30.0  # most seconds of branch and bound on split couples before CP-SAT
 COUPLES_SHARE = 0.5  # ... and at most this share of the time left under a limit
 MODEL_SHARE = 0.1  # CP-SAT is not started with less than this share of the time left
-MODEL_RANKED_PAIRS = 2_000_000  # ... nor on a reduced model keeping more ranked pairs (GBs)
+MODEL_RANKED_PAIRS = 500_000  # ... nor with more envy clauses (100k, 1.5M: 4.7 GB, no gain)
 PRICED_SECONDS = 60.0  # most seconds of pricing one soft quota into the network
 PRICED_SHARE = 0.5  # ... and at most this share of the time left under a limit
 
@@ -193,7 +200,7 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
         budget = (PRICED_SECONDS if deadline is None
                   else min(PRICED_SECONDS, (deadline - time.monotonic()) * PRICED_SHARE))
         priced = price_quota(compiled, relaxed_compiled, single[0], relaxation.assignment,
-                             options, time.monotonic() + budget)
+                             options, time.monotonic() + budget, preferences=not others)
         if priced is not None:
             note = (f"quota {single[0].id} priced into the network (Lagrangian): "
                     + (f"{priced.solves} priced solve(s)" if priced.solves else
@@ -234,7 +241,8 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     priority = cut_by_priority(compiled)  # pairs and clauses no envy-free round needs
     pairs_of = compiled if priority is None else priority.compiled
     full = estimated_pairs(pairs_of) <= FULL_MODEL_PAIRS
-    edges: EdgeSet | None = pairs_of.edges if full and priority else None  # None: every pair
+    edges: EdgeSet | None = (priority.admitted(pairs_of.edges) if full and priority
+                             else None)  # None: every pair
     fans: Fans | None = priority.fans if priority else (None if full else all_fans(compiled))
     if not full and deadline is None:  # searching a reduced model longer proves nothing more
         deadline = started + REDUCED_SECONDS
@@ -251,6 +259,8 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     for slack in ([None] if full else [CUTOFF_SLACK, None]):
         if not full:
             edges = reduced_edges(pairs_of, hint, relaxation, REDUCED_PAIRS, slack=slack)
+            if priority is not None:
+                edges = priority.admitted(edges)
         _progress(options, "hybrid:model", started)
         sat = build_model(compiled, edges=edges, fans=fans,
                           full_posts=None if priority is None else priority.full)

@@ -83,11 +83,13 @@ class Priced:
 
 
 def price_quota(compiled: Compiled, relaxed: Compiled, quota: CompiledQuota,
-                relaxation: IntArray, options: SolveOptions, deadline: float | None
-                ) -> Priced | None:
+                relaxation: IntArray, options: SolveOptions, deadline: float | None,
+                *, preferences: bool = True) -> Priced | None:
     """Search the price of ``quota`` (dropped from ``relaxed``, whose optimum is
     ``relaxation``) as the module docstring says. None when the quota is not of that kind,
-    its tier is not in the objective, or the first priced network cannot be solved."""
+    its tier is not in the objective, or the first priced network cannot be solved.
+    ``preferences=False`` stops at the quotas tier (when ``relaxed`` also lacks rules the
+    priced rounds break, the preferences tier's bound rarely decides anything)."""
     form = linear_form(quota)
     order = list(compiled.problem.objective.order)
     if form is None or "quotas" not in order:
@@ -133,7 +135,7 @@ def price_quota(compiled: Compiled, relaxed: Compiled, quota: CompiledQuota,
         rounds.append(full)
         bounds.append(bound)
         settled = tier_values(relaxed, relaxed.pairs(full))["quotas"] == bounds[0]["quotas"]
-        if g < 0 and settled:
+        if g < 0 and settled and preferences:
             # The quotas tier is settled at the relaxation's (a round with g < 0 and the
             # other quotas at their least): price g on the preferences tier instead.
             solves += _search_preferences(solve_priced, priced, rounds, bounds, deadline)
