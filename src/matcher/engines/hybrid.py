@@ -44,6 +44,7 @@ from matcher.columns import BoolArray, IntArray
 from matcher.compile import Compiled, EdgeSet, compile_problem
 from matcher.engines import flow
 from matcher.engines.base import EngineResult, TierValue
+from matcher.engines.blocking import blocked_rounds
 from matcher.engines.conflicts import find_conflict
 from matcher.engines.couples import Search, branch_and_bound
 from matcher.engines.cpsat import estimated_pairs, solve_tiers
@@ -230,6 +231,10 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     _progress(options, "hybrid:serial", started, bound=(
         relaxation.values[first] if relaxation is not None and first else None))
     starts = [serial_dictatorship(compiled) if couples_round is None else couples_round]
+    if problem.rules.respect_priority and compiled.quotas and couples_round is None:
+        _progress(options, "hybrid:blocking", started)
+        starts += blocked_rounds(compiled, starts[0], None if deadline is None else
+                                 time.monotonic() + MODEL_SHARE * (deadline - started))
     if relaxation is not None:
         starts.append(relaxation.assignment)  # a solution when only soft quotas were dropped
     if priced_round is not None:

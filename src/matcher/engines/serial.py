@@ -23,8 +23,16 @@ def ranked_options(compiled: Compiled) -> tuple[IntArray, IntArray, IntArray]:
     return compiled.ranked_options
 
 
-def serial_dictatorship(compiled: Compiled) -> IntArray:
-    """The assignment described in the module docstring (post index per candidate, -1 = none)."""
+def serial_dictatorship(compiled: Compiled, reserved: dict[int, int] | None = None
+                        ) -> IntArray:
+    """The assignment described in the module docstring (post index per candidate, -1 = none).
+
+    ``reserved`` maps 服从调剂 candidates to a post each that they take by adjustment at
+    their own turn, when no ranked post of theirs is left (rather than waiting for the
+    fill): still no envy, as every post they rank was full when their turn came, and the
+    seat they take is one that lower scorers find full. The hybrid reserves seats this way
+    to keep quotas that plain score order breaks (:mod:`matcher.engines.blocking`)."""
+    reserved = reserved or {}
     n = compiled.n
     assignment = np.full(n, -1, dtype=np.int64)
     locked = np.flatnonzero(compiled.lock_post >= 0)
@@ -49,6 +57,9 @@ def serial_dictatorship(compiled: Compiled) -> IntArray:
             if len(open_):
                 assignment[c] = open_[0]
                 free[open_[0]] -= 1
+            elif c in reserved and free[reserved[c]] > 0 and d < 0:
+                assignment[c] = reserved[c]
+                free[reserved[c]] -= 1
             done[c] = True
             continue
         pa, pb = _couple_choice(compiled, rp[starts[c]:starts[c + 1]],
@@ -59,7 +70,9 @@ def serial_dictatorship(compiled: Compiled) -> IntArray:
             free[pb] -= 1
         done[c] = done[d] = True
     _fill_by_adjustment(compiled, assignment, free, order)
-    _reroute_for_empty_seats(compiled, assignment, free)
+    early = np.zeros(n, dtype=np.bool_)  # a reserved seat may have turned fans away
+    early[[c for c, p in reserved.items() if assignment[c] == p]] = True
+    _reroute_for_empty_seats(compiled, assignment, free, ~early)
     return assignment
 
 
@@ -177,11 +190,14 @@ def _fill_by_adjustment(compiled: Compiled, assignment: IntArray, free: IntArray
 _NONE = np.iinfo(np.int64).max
 
 
-def _reroute_for_empty_seats(compiled: Compiled, assignment: IntArray, free: IntArray) -> None:
+def _reroute_for_empty_seats(compiled: Compiled, assignment: IntArray, free: IntArray,
+                             movable: BoolArray) -> None:
     """Fill a seat the greedy fill left empty by moving an adjusted candidate there and an
     unplaced one into the seat it frees (one augmenting step per seat). Both posts were open
-    when adjustment began, so every fan of theirs was served and nobody comes to envy."""
-    movable_base = _fillable(compiled)
+    when adjustment began, so every fan of theirs was served and nobody comes to envy; a
+    candidate who took a reserved seat at their turn is not ``movable`` (a lower scorer in
+    that seat could be envied by the fans it turned away)."""
+    movable_base = _fillable(compiled) & movable
     for p in np.flatnonzero(free > 0).tolist():
         for _ in range(int(free[p])):
             waiting = np.flatnonzero(movable_base & (assignment < 0))
