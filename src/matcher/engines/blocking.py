@@ -26,7 +26,7 @@ from matcher.columns import BoolArray, IntArray
 from matcher.compile import Compiled, CompiledQuota
 from matcher.engines.serial import serial_dictatorship
 
-PASSES = 3  # rounds of reservations, each from the round before
+PASSES = 6  # rounds of reservations, each from the round before
 
 
 def blocked_rounds(compiled: Compiled, first: IntArray, deadline: float | None = None

@@ -71,6 +71,7 @@ WRITING_SHARE = 0.05  # kept back from the time limit for reasons and the soluti
 COUPLES_SECONDS = 30.0  # most seconds of branch and bound on split couples before CP-SAT
 COUPLES_SHARE = 0.5  # ... and at most this share of the time left under a limit
 MODEL_SHARE = 0.1  # CP-SAT is not started with less than this share of the time left
+BLOCKING_SHARE = 0.5  # of the time left, for blocked rounds when CP-SAT will not run
 MODEL_RANKED_PAIRS = 500_000  # ... nor with more envy clauses (100k, 1.5M: 4.7 GB, no gain)
 PRICED_SECONDS = 60.0  # most seconds of pricing one soft quota into the network
 PRICED_SHARE = 0.5  # ... and at most this share of the time left under a limit
@@ -230,19 +231,6 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     first = order[0] if order else None
     _progress(options, "hybrid:serial", started, bound=(
         relaxation.values[first] if relaxation is not None and first else None))
-    starts = [serial_dictatorship(compiled) if couples_round is None else couples_round]
-    if problem.rules.respect_priority and compiled.quotas and couples_round is None:
-        _progress(options, "hybrid:blocking", started)
-        starts += blocked_rounds(compiled, starts[0], None if deadline is None else
-                                 time.monotonic() + MODEL_SHARE * (deadline - started))
-    if relaxation is not None:
-        starts.append(relaxation.assignment)  # a solution when only soft quotas were dropped
-    if priced_round is not None:
-        starts.append(priced_round)
-    hint = best_start(compiled, starts)
-    if first:
-        _progress(options, "hybrid:start", started,
-                  objective=tier_values(compiled, compiled.pairs(hint))[first])
     priority = cut_by_priority(compiled)  # pairs and clauses no envy-free round needs
     pairs_of = compiled if priority is None else priority.compiled
     full = estimated_pairs(pairs_of) <= FULL_MODEL_PAIRS
@@ -251,9 +239,24 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     fans: Fans | None = priority.fans if priority else (None if full else all_fans(compiled))
     if not full and deadline is None:  # searching a reduced model longer proves nothing more
         deadline = started + REDUCED_SECONDS
+    too_big = fans is not None and len(fans.cand) > MODEL_RANKED_PAIRS
+    starts = [serial_dictatorship(compiled) if couples_round is None else couples_round]
+    if problem.rules.respect_priority and compiled.quotas and couples_round is None:
+        _progress(options, "hybrid:blocking", started)
+        # Without CP-SAT to follow, the blocked rounds are the search: they get more time.
+        share = BLOCKING_SHARE if too_big else MODEL_SHARE
+        starts += blocked_rounds(compiled, starts[0], None if deadline is None else
+                                 time.monotonic() + share * (deadline - time.monotonic()))
+    if relaxation is not None:
+        starts.append(relaxation.assignment)  # a solution when only soft quotas were dropped
+    if priced_round is not None:
+        starts.append(priced_round)
+    hint = best_start(compiled, starts)
+    if first:
+        _progress(options, "hybrid:start", started,
+                  objective=tier_values(compiled, compiled.pairs(hint))[first])
     too_late = (deadline is not None
                 and deadline - time.monotonic() < MODEL_SHARE * (deadline - started))
-    too_big = fans is not None and len(fans.cand) > MODEL_RANKED_PAIRS
     if (too_late or too_big) and keeps_every_rule(compiled, hint):
         why = "no time left" if too_late else f"{len(fans.cand) if fans else 0:,} ranked pairs"
         return _reduced_result(compiled, hint, relaxation, order, (
