@@ -420,6 +420,8 @@ VARIANTS: list[Variant] = [
             expect="hybrid"),
     Variant("crossing", "generated with the crossing quota", generate={"crossing_quota": True},
             expect="hybrid"),
+    Variant("priority", "generated with respect_priority", generate={"respect_priority": True},
+            expect="hybrid"),
     Variant("every-rule", "couples + respect_priority + crossing + locks + forbidden + "
             "province min + weights",
             every_rule, generate={"couples": True, "respect_priority": True,
