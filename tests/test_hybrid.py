@@ -21,6 +21,7 @@ from matcher.engines.serial import serial_dictatorship
 from matcher.options import SolveOptions
 from matcher.problem import Problem
 from matcher.solution import Solution
+from matcher.validation import parse_problem
 from matcher.verify import verify
 from tests.bruteforce import brute_force_optimum
 from tests.strategies import problems
@@ -126,3 +127,24 @@ def test_relaxation_drops_what_a_network_cannot_hold() -> None:
     assert network_obstacles(relaxed_compiled) == []
     assert "respect_priority" in dropped and "xj-medicine" in dropped
     assert len([q for q in relaxed.rules.quotas if q.id in ("sd", "women")]) == 1
+
+
+def test_without_a_round_keeping_every_rule_a_too_large_model_is_not_built() -> None:
+    """Score order breaks the hard indicator and no one can block: rather than build a model
+    of national size, the answer is ``unknown`` and names what the best start breaks."""
+    problem = parse_problem({
+        "schema_version": "1", "name": "indicator",
+        "candidates": [{"id": "V", "score": 2, "home_province": "Henan",
+                        "recruit_province": "Henan", "wishes": [{"post": "P"}]}],
+        "posts": [{"id": "P", "capacity": 1, "province": "Gansu", "prefecture": "Lanzhou",
+                   "programme": "education"}],
+        "rules": {"respect_priority": True, "quotas": [
+            {"id": "henan", "candidates": {"recruit_province": "Henan"}, "posts": {},
+             "max": 0, "hard": True}]},
+    })
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hybrid, "FULL_MODEL_PAIRS", -1)
+        patch.setattr(hybrid, "MODEL_RANKED_PAIRS", -1)
+        solution = solve(problem, SolveOptions(engine="hybrid"))
+    assert solution.status == "unknown"
+    assert "breaks henan" in (solution.solver.note or "")

@@ -10,7 +10,8 @@ displaced candidate finds the post full of a higher scorer, which is no envy.
 Each pass takes the quotas the round breaks; for each, the lowest-scoring holders on the
 wrong side of it (as many as its deviation); and for each of them, a candidate before them
 in score order who was left unplaced, stands on the other side of the quota, may
-hold the post and accepts adjustment (the nearest such in score order). The next round
+hold the post, accepts adjustment and is not in a group another quota has too many of
+(the nearest such in score order). The next round
 reserves those seats. These are
 heuristic rounds: the hybrid keeps one only if it keeps every rule and beats the others.
 """
@@ -60,9 +61,13 @@ def _reservations(compiled: Compiled, assignment: IntArray, position: IntArray,
     seat one of its group should have)."""
     pairs = compiled.pairs(assignment)
     movable = _movable(compiled)
+    sides = [_excess_side(q, *q.count_and_base(pairs)) for q in compiled.quotas]
+    crowded = np.zeros(compiled.n, dtype=np.bool_)  # blockers must not crowd another quota
+    for quota, side in zip(compiled.quotas, sides, strict=True):
+        if side is not None and side[0]:
+            crowded |= quota.cand_mask
     added: dict[int, int] = {}
-    for quota in compiled.quotas:
-        side = _excess_side(quota, *quota.count_and_base(pairs))
+    for quota, side in zip(compiled.quotas, sides, strict=True):
         if side is None:
             continue
         wrong, how_many = side
@@ -70,7 +75,7 @@ def _reservations(compiled: Compiled, assignment: IntArray, position: IntArray,
                              & quota.post_mask[pairs.post] & movable[pairs.cand]]
         holders = holders[np.argsort(-position[holders])][:how_many]  # lowest first
         pool = np.flatnonzero(movable & compiled.adjusts & (assignment < 0)
-                              & (quota.cand_mask != wrong))
+                              & (quota.cand_mask != wrong) & ~crowded)
         pool = pool[np.argsort(position[pool])]
         for victim in holders.tolist():
             post = int(assignment[victim])

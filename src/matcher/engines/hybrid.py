@@ -51,7 +51,7 @@ from matcher.engines.cpsat import estimated_pairs, solve_tiers
 from matcher.engines.cpsat_model import build_model
 from matcher.engines.cpsat_priority import Fans, all_fans, score_levels
 from matcher.engines.cutoffs import cut_by_priority, score_cutoffs, with_cutoffs
-from matcher.engines.keeps import keeps_every_rule
+from matcher.engines.keeps import broken_rules, keeps_every_rule
 from matcher.engines.lagrangian import linear_form, price_quota
 from matcher.engines.network import network_obstacles
 from matcher.engines.serial import ranked_options, serial_dictatorship
@@ -257,11 +257,21 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
                   objective=tier_values(compiled, compiled.pairs(hint))[first])
     too_late = (deadline is not None
                 and deadline - time.monotonic() < MODEL_SHARE * (deadline - started))
-    if (too_late or too_big) and keeps_every_rule(compiled, hint):
-        why = "no time left" if too_late else f"{len(fans.cand) if fans else 0:,} ranked pairs"
-        return _reduced_result(compiled, hint, relaxation, order, (
-            f"relaxation without {', '.join(dropped)}{priced_note}; the answer is the "
-            f"starting round (CP-SAT not run: {why})"))
+    if too_late or too_big:
+        why = ("no time left" if too_late else
+               f"{len(fans.cand) if fans else 0:,} ranked pairs with an envy clause or in "
+               "the model: gigabytes")
+        broken = broken_rules(compiled, hint)
+        if not broken:
+            return _reduced_result(compiled, hint, relaxation, order, (
+                f"relaxation without {', '.join(dropped)}{priced_note}; the answer is the "
+                f"starting round (CP-SAT not run: {why})"))
+        if too_big:  # building the model would exhaust memory and time, then likely fail
+            return EngineResult(Status.unknown, None,
+                                bound=_relaxation_bounds(relaxation, order), engine=NAME,
+                                note=(f"no round keeping every rule was found: the best "
+                                      f"start breaks {', '.join(broken)}; CP-SAT not run "
+                                      f"({why})"))
     # A reduced model first keeps ranked pairs near each post's cutoff; if that has no
     # solution, every ranked pair.
     for slack in ([None] if full else [CUTOFF_SLACK, None]):

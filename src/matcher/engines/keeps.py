@@ -43,9 +43,15 @@ def envious(compiled: Compiled, assignment: IntArray) -> BoolArray:
 
 def keeps_every_rule(compiled: Compiled, assignment: IntArray) -> bool:
     """Whether the round keeps the couples, score-first priority and every hard quota."""
-    if split_couples(compiled, assignment):
-        return False
+    return not broken_rules(compiled, assignment)
+
+
+def broken_rules(compiled: Compiled, assignment: IntArray) -> list[str]:
+    """The rules of those the round breaks: ``couples``, each hard quota's id,
+    ``respect_priority``."""
+    broken = ["couples"] if split_couples(compiled, assignment) else []
     pairs = compiled.pairs(assignment)
-    if not all(holds(q, pairs) for q in compiled.quotas if q.hard):
-        return False
-    return not (compiled.problem.rules.respect_priority and envious(compiled, assignment).any())
+    broken += [q.id for q in compiled.quotas if q.hard and not holds(q, pairs)]
+    if compiled.problem.rules.respect_priority and envious(compiled, assignment).any():
+        broken.append("respect_priority")
+    return broken
