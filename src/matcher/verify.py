@@ -325,6 +325,36 @@ def _couples(problem: Problem, placed: list[Placed]) -> Iterator[Violation]:
             yield Violation("couple_split", f"couple split: {' and '.join(where)}")
 
 
+class _WishIndex:
+    """The posts some wish of a candidate matches, found through an index of the posts by
+    id and by each wish field, so that a national round is not read candidate × post (the
+    rank of each is still :func:`rank_of`'s, from the wishes themselves)."""
+
+    def __init__(self, posts: list[Post]) -> None:
+        self.posts = posts
+        self.by_id = {p.id: i for i, p in enumerate(posts)}
+        self.by_field: dict[str, dict[object, set[int]]] = {name: {} for name in
+                                                              WISH_PATTERN_FIELDS}
+        for i, post in enumerate(posts):
+            for name in WISH_PATTERN_FIELDS:
+                self.by_field[name].setdefault(getattr(post, name), set()).add(i)
+
+    def posts_of(self, candidate: Candidate) -> list[Post]:
+        found: set[int] = set()
+        for wish in candidate.wishes:
+            if wish.post is not None:
+                if wish.post in self.by_id:
+                    found.add(self.by_id[wish.post])
+                continue
+            given = [(name, getattr(wish, name)) for name in WISH_PATTERN_FIELDS
+                     if getattr(wish, name) is not None]
+            if not given:
+                return self.posts
+            sets = [self.by_field[name].get(value, set()) for name, value in given]
+            found |= set.intersection(*sets)
+        return [self.posts[i] for i in sorted(found)]
+
+
 def _priority(problem: Problem, placed: list[Placed]) -> Iterator[Violation]:
     """No justified envy (SPEC §4 Priority), when ``rules.respect_priority`` asks for it."""
     if not problem.rules.respect_priority:
@@ -336,12 +366,13 @@ def _priority(problem: Problem, placed: list[Placed]) -> Iterator[Violation]:
     for c, p, _ in placed:
         holders[p.id].append(c)
         post_of.setdefault(c.id, p)
+    wished = _WishIndex(problem.posts)
     for j in problem.candidates:
         if j.id in locked_candidates:
             continue
         held = post_of.get(j.id)
         held_rank = rank_of(j, held) if held is not None else None
-        for p in problem.posts:
+        for p in wished.posts_of(j):
             rank = rank_of(j, p)
             # An unranked (adjusted) post, or none, is worse than any ranked post.
             if rank is None or (held_rank is not None and held_rank <= rank):
