@@ -377,13 +377,12 @@ def _priority(problem: Problem, placed: list[Placed]) -> Iterator[Violation]:
             # An unranked (adjusted) post, or none, is worse than any ranked post.
             if rank is None or (held_rank is not None and held_rank <= rank):
                 continue
-            if not is_eligible(problem, j, p):
-                continue
             why = [f"it has a free seat ({len(holders[p.id])}/{p.capacity})"] if (
                 len(holders[p.id]) < p.capacity) else []
             why += [f"lower-scored {h.id} (score {h.score}) holds it" for h in holders[p.id]
                     if (h.id, p.id) not in locks and h.score < j.score]
-            if why:
+            # Eligibility is read last: it is the slow check, and most posts give no cause.
+            if why and is_eligible(problem, j, p):
                 now = f"holding {held.id}" if held is not None else "unassigned"
                 yield Violation("priority_envy", f"{j.id} (score {j.score}, {now}) wishes "
                                 f"{p.id} at rank {rank}, but {'; '.join(why)}")
