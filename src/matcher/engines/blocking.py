@@ -23,9 +23,9 @@ import time
 
 import numpy as np
 
-from matcher.columns import BoolArray, IntArray
+from matcher.columns import IntArray
 from matcher.compile import Compiled, CompiledQuota
-from matcher.engines.serial import serial_dictatorship
+from matcher.engines.serial import movable_alone, serial_dictatorship
 
 PASSES = 6  # rounds of reservations, each from the round before
 
@@ -60,7 +60,7 @@ def _reservations(compiled: Compiled, assignment: IntArray, position: IntArray,
     """Blocker → post for the holders each broken quota has one too many of (or whose
     seat one of its group should have)."""
     pairs = compiled.pairs(assignment)
-    movable = _movable(compiled)
+    movable = movable_alone(compiled)
     sides = [_excess_side(q, *q.count_and_base(pairs)) for q in compiled.quotas]
     crowded = np.zeros(compiled.n, dtype=np.bool_)  # blockers must not crowd another quota
     for quota, side in zip(compiled.quotas, sides, strict=True):
@@ -118,12 +118,3 @@ def _excess_side(quota: CompiledQuota, count: int, base: int) -> tuple[bool, int
     under = max(0 if quota.min is None else quota.min - count,
                 0 if quota.min_share is None else math.ceil(quota.min_share * base - count))
     return False, int(under)
-
-
-def _movable(compiled: Compiled) -> BoolArray:
-    """Candidates a reservation may displace or place: not locked, not in a couple."""
-    in_couple: BoolArray = np.zeros(compiled.n, dtype=np.bool_)
-    for a, b in compiled.couples:
-        in_couple[a] = in_couple[b] = True
-    movable: BoolArray = (compiled.lock_post < 0) & ~in_couple & compiled.compat.candidate_ok
-    return movable

@@ -40,7 +40,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from matcher.columns import BoolArray, IntArray
+from matcher.columns import BoolArray, FloatArray, IntArray
 from matcher.compile import Compiled, EdgeSet, compile_problem
 from matcher.engines import flow
 from matcher.engines.base import EngineResult, TierValue
@@ -97,14 +97,16 @@ class Relaxation:
         return self.values[tier]
 
 
-def relaxed_problem(problem: Problem, compiled: Compiled
+def relaxed_problem(problem: Problem, compiled: Compiled, cutoff: FloatArray | None = None
                     ) -> tuple[Problem, Compiled, list[str]]:
     """``problem`` without couples, priority, and the quotas a network cannot hold; compiled;
     and what was dropped. Under priority the compiled relaxation keeps what can be said of
-    priority before solving: the posts' score cutoffs (:mod:`.cutoffs`)."""
+    priority before solving: the posts' score cutoffs (:mod:`.cutoffs`; ``cutoff`` when the
+    caller has them)."""
     relaxed, relaxed_compiled, dropped = _relaxed(problem, compiled)
     if problem.rules.respect_priority:
-        relaxed_compiled = with_cutoffs(relaxed_compiled, score_cutoffs(compiled))
+        relaxed_compiled = with_cutoffs(relaxed_compiled, score_cutoffs(compiled)
+                                        if cutoff is None else cutoff)
     return relaxed, relaxed_compiled, dropped
 
 
@@ -171,7 +173,9 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     order: list[str] = list(problem.objective.order)
 
     _progress(options, "hybrid:relaxation", started)
-    _, relaxed_compiled, dropped = relaxed_problem(problem, compiled)
+    priority = cut_by_priority(compiled)  # pairs and clauses no envy-free round needs
+    _, relaxed_compiled, dropped = relaxed_problem(
+        problem, compiled, None if priority is None else priority.cutoff)
     relax_limit = (None if options.time_limit is None
                    else options.time_limit * RELAXATION_SHARE)
     relax_options = SolveOptions(time_limit=relax_limit, workers=options.workers,
@@ -231,7 +235,6 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     first = order[0] if order else None
     _progress(options, "hybrid:serial", started, bound=(
         relaxation.values[first] if relaxation is not None and first else None))
-    priority = cut_by_priority(compiled)  # pairs and clauses no envy-free round needs
     pairs_of = compiled if priority is None else priority.compiled
     full = estimated_pairs(pairs_of) <= FULL_MODEL_PAIRS
     edges: EdgeSet | None = (priority.admitted(pairs_of.edges) if full and priority

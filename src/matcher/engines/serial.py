@@ -222,12 +222,19 @@ def _reroute_for_empty_seats(compiled: Compiled, assignment: IntArray, free: Int
 def _fillable(compiled: Compiled) -> BoolArray:
     """Candidates adjustment may place or move: 服从调剂, eligible somewhere, not locked, not
     in a couple (a partner moved alone would break the couple rule)."""
+    fillable: BoolArray = compiled.adjusts & movable_alone(compiled)
+    return fillable
+
+
+def movable_alone(compiled: Compiled) -> BoolArray:
+    """Candidates a round may place, move or unplace on their own: eligible, not locked,
+    not in a couple."""
     in_couple: BoolArray = np.zeros(compiled.n, dtype=np.bool_)
     for a, b in compiled.couples:
         in_couple[a] = in_couple[b] = True
-    fillable: BoolArray = (compiled.adjusts & compiled.compat.candidate_ok & ~in_couple
-                           & (compiled.lock_post < 0))
-    return fillable
+    movable: BoolArray = (compiled.compat.candidate_ok & ~in_couple
+                          & (compiled.lock_post < 0))
+    return movable
 
 
 def _allowed(compiled: Compiled, cand: IntArray, post: IntArray) -> BoolArray:
