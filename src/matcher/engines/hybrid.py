@@ -264,7 +264,7 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
         why = ("no time left" if too_late else
                f"{len(fans.cand) if fans else 0:,} ranked pairs with an envy clause or in "
                "the model: gigabytes")
-        broken = broken_rules(compiled, hint)
+        broken = list(broken_rules(compiled, hint))
         if not broken:
             return _reduced_result(compiled, hint, relaxation, order, (
                 f"relaxation without {', '.join(dropped)}{priced_note}; the answer is the "

@@ -10,6 +10,8 @@ pairs.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from matcher.columns import BoolArray, IntArray
@@ -42,16 +44,17 @@ def envious(compiled: Compiled, assignment: IntArray) -> BoolArray:
 
 
 def keeps_every_rule(compiled: Compiled, assignment: IntArray) -> bool:
-    """Whether the round keeps the couples, score-first priority and every hard quota."""
-    return not broken_rules(compiled, assignment)
+    """Whether the round keeps the couples, score-first priority and every hard quota (the
+    checks stop at the first rule broken: the envy check is the costly one)."""
+    return next(broken_rules(compiled, assignment), None) is None
 
 
-def broken_rules(compiled: Compiled, assignment: IntArray) -> list[str]:
-    """The rules of those the round breaks: ``couples``, each hard quota's id,
-    ``respect_priority``."""
-    broken = ["couples"] if split_couples(compiled, assignment) else []
+def broken_rules(compiled: Compiled, assignment: IntArray) -> Iterator[str]:
+    """The rules of those the round breaks, checked one at a time: ``couples``, each hard
+    quota's id, ``respect_priority``."""
+    if split_couples(compiled, assignment):
+        yield "couples"
     pairs = compiled.pairs(assignment)
-    broken += [q.id for q in compiled.quotas if q.hard and not holds(q, pairs)]
+    yield from (q.id for q in compiled.quotas if q.hard and not holds(q, pairs))
     if compiled.problem.rules.respect_priority and envious(compiled, assignment).any():
-        broken.append("respect_priority")
-    return broken
+        yield "respect_priority"
