@@ -117,3 +117,40 @@ def test_a_seat_taken_at_its_turn_is_not_handed_down_to_fill_another() -> None:
     assignment = serial_dictatorship(compiled, {0: 0})
     assert assignment.tolist() == [0, -1, -1]
     assert not envious(compiled, assignment).any()
+
+
+def _adjusted_blocker(stand_in_may_take_q: bool) -> Problem:
+    """The Henan indicator with a second post Q and a stand-in S (Gansu, score 1, adjusts).
+    Score order leaves B unplaced, gives V the seat at P and the fill puts B, the higher
+    scorer, at Q; the only blocker for P is then B, already seated by adjustment."""
+    problem = _henan_indicator()
+    s = problem.candidates[0].model_copy(update={"id": "S", "score": 1})
+    q = problem.posts[0].model_copy(update={"id": "Q"})
+    return parse_problem({
+        **problem.model_dump(mode="json", exclude_none=True),
+        "candidates": [c.model_dump(mode="json", exclude_none=True)
+                       for c in (*problem.candidates, s)],
+        "posts": [p.model_dump(mode="json", exclude_none=True) for p in (*problem.posts, q)],
+        "forbidden": [] if stand_in_may_take_q else [{"candidate": "S", "post": "Q"}],
+    })
+
+
+def test_a_blocker_seated_by_the_fill_moves_when_someone_unplaced_takes_their_seat() -> None:
+    compiled = compile_problem(_adjusted_blocker(stand_in_may_take_q=True))
+    first = serial_dictatorship(compiled)
+    assert first.tolist() == [1, 0, -1]  # B filled into Q, V at P, S left out
+    rounds = blocked_rounds(compiled, first)
+    assert rounds and rounds[0].tolist() == [0, -1, 1]  # B blocks P, S takes Q
+    assert not envious(compiled, rounds[0]).any()
+    values = tier_values(compiled, compiled.pairs(rounds[0]))
+    assert values["quotas"] == 0
+    assert values["coverage"] == tier_values(compiled, compiled.pairs(first))["coverage"]
+
+
+def test_a_blocker_seated_by_the_fill_stays_when_nobody_could_take_their_seat() -> None:
+    """Moving B would leave Q empty (S may not hold it): a round with fewer seats filled
+    is worse in the first tier than breaking the soft indicator, so B is not taken."""
+    compiled = compile_problem(_adjusted_blocker(stand_in_may_take_q=False))
+    first = serial_dictatorship(compiled)
+    assert first.tolist() == [1, 0, -1]
+    assert blocked_rounds(compiled, first) == []
