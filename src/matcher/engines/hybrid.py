@@ -50,7 +50,12 @@ from matcher.engines.couples import Search, branch_and_bound
 from matcher.engines.cpsat import estimated_pairs, solve_tiers
 from matcher.engines.cpsat_model import build_model
 from matcher.engines.cpsat_priority import Fans, all_fans, score_levels
-from matcher.engines.cutoffs import cut_by_priority, score_cutoffs, with_cutoffs
+from matcher.engines.cutoffs import (
+    PriorityCut,
+    cut_by_priority,
+    score_cutoffs,
+    with_cutoffs,
+)
 from matcher.engines.keeps import broken_rules, keeps_every_rule
 from matcher.engines.lagrangian import linear_form, price_quota
 from matcher.engines.network import network_obstacles
@@ -165,140 +170,246 @@ def _single_soft_to_drop(relaxed: Problem, compiled: Compiled, clash: str
     return None
 
 
-def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
-    started = time.monotonic()
-    deadline = (None if options.time_limit is None
-                else started + options.time_limit * (1 - WRITING_SHARE))
-    problem = compiled.problem
-    order: list[str] = list(problem.objective.order)
+@dataclass
+class _Run:
+    """One hybrid solve: the problem, its options and clock, and its priority cut."""
 
-    _progress(options, "hybrid:relaxation", started)
-    priority = cut_by_priority(compiled)  # pairs and clauses no envy-free round needs
+    compiled: Compiled
+    options: SolveOptions
+    started: float
+    deadline: float | None  # the time limit, less what writing the answer needs
+    priority: PriorityCut | None  # pairs and clauses no envy-free round needs
+
+    @classmethod
+    def start(cls, compiled: Compiled, options: SolveOptions) -> _Run:
+        started = time.monotonic()
+        deadline = (None if options.time_limit is None
+                    else started + options.time_limit * (1 - WRITING_SHARE))
+        return cls(compiled, options, started, deadline, cut_by_priority(compiled))
+
+    @property
+    def order(self) -> list[str]:
+        return list(self.compiled.problem.objective.order)
+
+    def budget(self, most: float, share: float) -> float:
+        """``most`` seconds, or ``share`` of the time left when that is less."""
+        if self.deadline is None:
+            return most
+        return min(most, (self.deadline - time.monotonic()) * share)
+
+    def progress(self, phase: str, *, objective: TierValue | None = None,
+                 bound: TierValue | None = None) -> None:
+        _progress(self.options, phase, self.started, objective=objective, bound=bound)
+
+
+@dataclass
+class _Found:
+    """What the phases before CP-SAT found: the relaxation (its bound tightened as they
+    go), the rules it dropped, and rounds that keep more rules than it does."""
+
+    relaxed: Compiled
+    dropped: list[str]
+    relaxation: Relaxation | None
+    priced_round: IntArray | None = None
+    couples_round: IntArray | None = None
+    priced_note: str = ""
+
+
+def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
+    run = _Run.start(compiled, options)
+    found = _relax(run)
+    if isinstance(found, EngineResult):
+        return found
+    for phase in (_price_dropped_quota, _search_couples):
+        settled = phase(run, found)
+        if settled is not None:
+            return settled
+    return _search_model(run, found)
+
+
+def _relax(run: _Run) -> _Found | EngineResult:
+    """Phase 1: the relaxation, solved exactly by the network (an answer when it alone is
+    infeasible, since its rules are the problem's)."""
+    run.progress("hybrid:relaxation")
+    compiled = run.compiled
     _, relaxed_compiled, dropped = relaxed_problem(
-        problem, compiled, None if priority is None else priority.cutoff)
-    relax_limit = (None if options.time_limit is None
-                   else options.time_limit * RELAXATION_SHARE)
-    relax_options = SolveOptions(time_limit=relax_limit, workers=options.workers,
-                                 seed=options.seed, engine="flow")
+        compiled.problem, compiled, None if run.priority is None else run.priority.cutoff)
+    relax_options = SolveOptions(
+        time_limit=(None if run.options.time_limit is None
+                    else run.options.time_limit * RELAXATION_SHARE),
+        workers=run.options.workers, seed=run.options.seed, engine="flow")
     try:
-        relaxed_result = flow.solve(relaxed_compiled, relax_options)
+        result = flow.solve(relaxed_compiled, relax_options)
     except EngineCapabilityError as error:  # e.g. costs too wide for 64 bits
         dropped.append(f"(no relaxation: {'; '.join(error.rules)})")
-        relaxed_result = EngineResult(Status.unknown, None)
-    if relaxed_result.status is Status.infeasible:
-        # Rules of the relaxation are rules of the problem: its conflict is one here too.
-        return EngineResult(Status.infeasible, None, conflict=relaxed_result.conflict,
+        result = EngineResult(Status.unknown, None)
+    if result.status is Status.infeasible:
+        return EngineResult(Status.infeasible, None, conflict=result.conflict,
                             engine=NAME, note="the relaxation alone is infeasible")
     relaxation = None
-    if relaxed_result.assignment is not None and relaxed_result.status is Status.optimal:
-        pairs = relaxed_compiled.pairs(relaxed_result.assignment)
-        relaxation = Relaxation(tier_values(relaxed_compiled, pairs),
-                                relaxed_result.assignment, dropped)
+    if result.assignment is not None and result.status is Status.optimal:
+        pairs = relaxed_compiled.pairs(result.assignment)
+        relaxation = Relaxation(tier_values(relaxed_compiled, pairs), result.assignment,
+                                dropped)
+    return _Found(relaxed_compiled, dropped, relaxation)
 
-    priced_round: IntArray | None = None
-    priced_note = ""
-    # One dropped quota gets priced into the network: alone, that may settle the problem;
-    # beside couples or priority (the relaxation's other losses) it still tightens the bound.
-    single = [q for q in compiled.quotas if q.id in dropped]
-    others = [rule for rule in dropped if rule not in {q.id for q in single}]
-    if len(single) == 1 and relaxation is not None:
-        _progress(options, "hybrid:priced", started)
-        budget = (PRICED_SECONDS if deadline is None
-                  else min(PRICED_SECONDS, (deadline - time.monotonic()) * PRICED_SHARE))
-        priced = price_quota(compiled, relaxed_compiled, single[0], relaxation.assignment,
-                             options, time.monotonic() + budget, preferences=not others)
-        if priced is not None:
-            note = (f"quota {single[0].id} priced into the network (Lagrangian): "
-                    + (f"{priced.solves} priced solve(s)" if priced.solves else
-                       "the relaxation's optimum keeps it"))
-            if priced.status is Status.optimal and not others:
-                return EngineResult(Status.optimal, priced.assignment, engine=NAME, note=note)
-            priced_round = priced.assignment
-            relaxation = _with_bound(compiled, relaxation, priced.bound)
-            priced_note = f"; {note}, not closed"
 
-    couples_round: IntArray | None = None
-    if dropped == ["couples"] and relaxation is not None:
-        _progress(options, "hybrid:couples", started)
-        budget = (COUPLES_SECONDS if deadline is None
-                  else min(COUPLES_SECONDS, (deadline - time.monotonic()) * COUPLES_SHARE))
-        search = branch_and_bound(compiled, relaxed_compiled, options,
-                                  time.monotonic() + budget, root=relaxation.assignment)
-        if search is not None and search.status is Status.optimal:
-            return EngineResult(Status.optimal, search.assignment, engine=NAME, note=(
-                f"couples by branch and bound over the network: {search.nodes} node(s) "
-                "solved beyond the relaxation"))
-        if search is not None:
-            couples_round = search.assignment  # the best round it found: CP-SAT's hint
-            relaxation = _tightened(compiled, relaxation, search)
+def _price_dropped_quota(run: _Run, found: _Found) -> EngineResult | None:
+    """One dropped quota gets priced into the network: alone, that may settle the problem
+    (the answer); beside couples or priority (the relaxation's other losses) it still
+    tightens the bound."""
+    compiled = run.compiled
+    single = [q for q in compiled.quotas if q.id in found.dropped]
+    others = [rule for rule in found.dropped if rule not in {q.id for q in single}]
+    if len(single) != 1 or found.relaxation is None:
+        return None
+    run.progress("hybrid:priced")
+    priced = price_quota(compiled, found.relaxed, single[0], found.relaxation.assignment,
+                         run.options, time.monotonic() + run.budget(PRICED_SECONDS, PRICED_SHARE),
+                         preferences=not others)
+    if priced is None:
+        return None
+    note = (f"quota {single[0].id} priced into the network (Lagrangian): "
+            + (f"{priced.solves} priced solve(s)" if priced.solves else
+               "the relaxation's optimum keeps it"))
+    if priced.status is Status.optimal and not others:
+        return EngineResult(Status.optimal, priced.assignment, engine=NAME, note=note)
+    found.priced_round = priced.assignment
+    found.relaxation = _with_bound(compiled, found.relaxation, priced.bound)
+    found.priced_note = f"; {note}, not closed"
+    return None
 
+
+def _search_couples(run: _Run, found: _Found) -> EngineResult | None:
+    """When couples are all the relaxation dropped: branch and bound over the network,
+    the answer when it closes; otherwise its best round and open bound are kept."""
+    if found.dropped != ["couples"] or found.relaxation is None:
+        return None
+    run.progress("hybrid:couples")
+    search = branch_and_bound(run.compiled, found.relaxed, run.options,
+                              time.monotonic() + run.budget(COUPLES_SECONDS, COUPLES_SHARE),
+                              root=found.relaxation.assignment)
+    if search is None:
+        return None
+    if search.status is Status.optimal:
+        return EngineResult(Status.optimal, search.assignment, engine=NAME, note=(
+            f"couples by branch and bound over the network: {search.nodes} node(s) "
+            "solved beyond the relaxation"))
+    found.couples_round = search.assignment  # the best round it found: CP-SAT's hint
+    found.relaxation = _tightened(run.compiled, found.relaxation, search)
+    return None
+
+
+@dataclass
+class _ModelPlan:
+    """How CP-SAT will see the problem: the full model or a reduced one (and then the
+    deadline it gets when the caller set none), its pairs and envy clauses, and whether
+    those are too many to build."""
+
+    pairs_of: Compiled  # the problem whose pairs the model takes (with the cutoffs)
+    full: bool
+    edges: EdgeSet | None  # None: every pair
+    fans: Fans | None
+    deadline: float | None
+    too_big: bool
+
+    @classmethod
+    def of(cls, run: _Run) -> _ModelPlan:
+        compiled, priority = run.compiled, run.priority
+        pairs_of = compiled if priority is None else priority.compiled
+        full = estimated_pairs(pairs_of) <= FULL_MODEL_PAIRS
+        edges = priority.admitted(pairs_of.edges) if full and priority else None
+        fans = priority.fans if priority else (None if full else all_fans(compiled))
+        deadline = run.deadline
+        if not full and deadline is None:  # searching a reduced model longer proves nothing
+            deadline = run.started + REDUCED_SECONDS
+        too_big = fans is not None and len(fans.cand) > MODEL_RANKED_PAIRS
+        return cls(pairs_of, full, edges, fans, deadline, too_big)
+
+
+def _search_model(run: _Run, found: _Found) -> EngineResult:
+    """Phases 2 and 3: the best starting round, then CP-SAT from it (on the full model or
+    a reduced one), unless time or size rule CP-SAT out."""
+    compiled, order = run.compiled, run.order
     first = order[0] if order else None
-    _progress(options, "hybrid:serial", started, bound=(
-        relaxation.values[first] if relaxation is not None and first else None))
-    pairs_of = compiled if priority is None else priority.compiled
-    full = estimated_pairs(pairs_of) <= FULL_MODEL_PAIRS
-    edges: EdgeSet | None = (priority.admitted(pairs_of.edges) if full and priority
-                             else None)  # None: every pair
-    fans: Fans | None = priority.fans if priority else (None if full else all_fans(compiled))
-    if not full and deadline is None:  # searching a reduced model longer proves nothing more
-        deadline = started + REDUCED_SECONDS
-    too_big = fans is not None and len(fans.cand) > MODEL_RANKED_PAIRS
-    starts = [serial_dictatorship(compiled) if couples_round is None else couples_round]
-    if problem.rules.respect_priority and compiled.quotas and couples_round is None:
-        _progress(options, "hybrid:blocking", started)
-        # Without CP-SAT to follow, the blocked rounds are the search: they get more time.
-        share = BLOCKING_SHARE if too_big else MODEL_SHARE
-        starts += blocked_rounds(compiled, starts[0], None if deadline is None else
-                                 time.monotonic() + share * (deadline - time.monotonic()))
-    if relaxation is not None:
-        starts.append(relaxation.assignment)  # a solution when only soft quotas were dropped
-    if priced_round is not None:
-        starts.append(priced_round)
-    hint = best_start(compiled, starts)
+    run.progress("hybrid:serial", bound=(
+        found.relaxation.values[first] if found.relaxation is not None and first else None))
+    plan = _ModelPlan.of(run)
+    hint = _starting_round(run, found, plan)
     if first:
-        _progress(options, "hybrid:start", started,
-                  objective=tier_values(compiled, compiled.pairs(hint))[first])
+        run.progress("hybrid:start",
+                     objective=tier_values(compiled, compiled.pairs(hint))[first])
+    note = (f"relaxation without {', '.join(found.dropped)}" if found.dropped else
+            "the relaxation is the problem itself") + found.priced_note
+    deadline = plan.deadline
     too_late = (deadline is not None
-                and deadline - time.monotonic() < MODEL_SHARE * (deadline - started))
-    if too_late or too_big:
+                and deadline - time.monotonic() < MODEL_SHARE * (deadline - run.started))
+    if too_late or plan.too_big:
         why = ("no time left" if too_late else
-               f"{len(fans.cand) if fans else 0:,} ranked pairs with an envy clause or in "
-               "the model: gigabytes")
+               f"{len(plan.fans.cand) if plan.fans else 0:,} ranked pairs with an envy "
+               "clause or in the model: gigabytes")
         broken = list(broken_rules(compiled, hint))
         if not broken:
-            return _reduced_result(compiled, hint, relaxation, order, (
-                f"relaxation without {', '.join(dropped)}{priced_note}; the answer is the "
-                f"starting round (CP-SAT not run: {why})"))
-        if too_big:  # building the model would exhaust memory and time, then likely fail
+            return _reduced_result(compiled, hint, found.relaxation, order, (
+                f"{note}; the answer is the starting round (CP-SAT not run: {why})"))
+        if plan.too_big:  # building the model would exhaust memory and time, then fail
             return EngineResult(Status.unknown, None,
-                                bound=_relaxation_bounds(relaxation, order), engine=NAME,
-                                note=(f"no round keeping every rule was found: the best "
-                                      f"start breaks {', '.join(broken)}; CP-SAT not run "
-                                      f"({why})"))
-    # A reduced model first keeps ranked pairs near each post's cutoff; if that has no
-    # solution, every ranked pair.
-    for slack in ([None] if full else [CUTOFF_SLACK, None]):
-        if not full:
-            edges = reduced_edges(pairs_of, hint, relaxation, REDUCED_PAIRS, slack=slack)
+                                bound=_relaxation_bounds(found.relaxation, order),
+                                engine=NAME, note=(
+                                    f"no round keeping every rule was found: the best start "
+                                    f"breaks {', '.join(broken)}; CP-SAT not run ({why})"))
+    return _solve_model(run, found, plan, hint, note)
+
+
+def _starting_round(run: _Run, found: _Found, plan: _ModelPlan) -> IntArray:
+    """Phase 2: the best round in hand that keeps every rule (see :func:`best_start`):
+    score order (or the couples search's best round), rounds with seats reserved for
+    blockers, the relaxation's optimum and the priced round."""
+    compiled = run.compiled
+    starts = [serial_dictatorship(compiled) if found.couples_round is None
+              else found.couples_round]
+    if (compiled.problem.rules.respect_priority and compiled.quotas
+            and found.couples_round is None):
+        run.progress("hybrid:blocking")
+        # Without CP-SAT to follow, the blocked rounds are the search: they get more time.
+        share = BLOCKING_SHARE if plan.too_big else MODEL_SHARE
+        deadline = plan.deadline
+        starts += blocked_rounds(compiled, starts[0], None if deadline is None else
+                                 time.monotonic() + share * (deadline - time.monotonic()))
+    if found.relaxation is not None:
+        starts.append(found.relaxation.assignment)  # a solution if only soft quotas dropped
+    if found.priced_round is not None:
+        starts.append(found.priced_round)
+    return best_start(compiled, starts)
+
+
+def _solve_model(run: _Run, found: _Found, plan: _ModelPlan, hint: IntArray,
+                 note: str) -> EngineResult:
+    """Phase 3: CP-SAT, tier by tier, from ``hint`` with the relaxation's bounds as cuts.
+    A reduced model first keeps ranked pairs near each post's cutoff; if that has no
+    solution, every ranked pair."""
+    compiled, priority, order = run.compiled, run.priority, run.order
+    relaxation, deadline, edges = found.relaxation, plan.deadline, plan.edges
+    for slack in ([None] if plan.full else [CUTOFF_SLACK, None]):
+        if not plan.full:
+            edges = reduced_edges(plan.pairs_of, hint, relaxation, REDUCED_PAIRS, slack=slack)
             if priority is not None:
                 edges = priority.admitted(edges)
-        _progress(options, "hybrid:model", started)
-        sat = build_model(compiled, edges=edges, fans=fans,
+        run.progress("hybrid:model")
+        sat = build_model(compiled, edges=edges, fans=plan.fans,
                           full_posts=None if priority is None else priority.full)
-        run = solve_tiers(sat, options, started, deadline, hint=hint,
-                          known_bound=_cuts(relaxation, order, sat.quota_scale))
-        if run.status is not Status.infeasible:
+        tiers = solve_tiers(sat, run.options, run.started, deadline, hint=hint,
+                            known_bound=_cuts(relaxation, order, sat.quota_scale))
+        if tiers.status is not Status.infeasible:
             break
-    note = (f"{len(sat.x):,} pair variables ({'full' if full else 'reduced'} model), "
-            f"{run.workers} worker(s); "
-            + (f"relaxation without {', '.join(dropped)}" if dropped else
-               "the relaxation is the problem itself") + priced_note)
-    if run.status is Status.infeasible:
-        if full:
-            conflict = find_conflict(compiled, options, deadline)
+    note = (f"{len(sat.x):,} pair variables ({'full' if plan.full else 'reduced'} model), "
+            f"{tiers.workers} worker(s); {note}")
+    if tiers.status is Status.infeasible:
+        if plan.full:
+            conflict = find_conflict(compiled, run.options, deadline)
             return EngineResult(Status.infeasible, None, conflict=conflict, engine=NAME,
                                 note=note)
-        clash = find_conflict(compiled, options, deadline, edges=edges, fans=fans,
+        clash = find_conflict(compiled, run.options, deadline, edges=edges, fans=plan.fans,
                               unproven=[])
         named = (f": in it these rules cannot hold together: {', '.join(clash)}" if clash
                  else "")
@@ -307,12 +418,13 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
                                 f"; the reduced model has no solution{named} (not a proof for "
                                 "the whole problem; with score-first priority, a hard quota "
                                 "made soft usually helps)"))
-    assignment = run.assignment
-    if assignment is None and run.hint_feasible:
+    assignment = tiers.assignment
+    if assignment is None and tiers.hint_feasible:
         assignment = hint  # CP-SAT ran out of time before its first solution: keep the hint
         note += "; the answer is the starting round (no better one found in time)"
-    if full and run.assignment is not None:
-        return EngineResult(run.status, assignment, bound=run.bound, engine=NAME, note=note)
+    if plan.full and tiers.assignment is not None:
+        return EngineResult(tiers.status, assignment, bound=tiers.bound, engine=NAME,
+                            note=note)
     return _reduced_result(compiled, assignment, relaxation, order, note)
 
 
