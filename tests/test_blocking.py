@@ -154,3 +154,35 @@ def test_a_blocker_seated_by_the_fill_stays_when_nobody_could_take_their_seat() 
     first = serial_dictatorship(compiled)
     assert first.tolist() == [1, 0, -1]
     assert blocked_rounds(compiled, first) == []
+
+
+def test_the_holder_a_blocked_seat_leaves_out_is_blocked_before_a_lower_one() -> None:
+    """At most one from Henan. V1 (Henan, 3) holds P1 and wishes nothing else; V2 (Henan,
+    2) holds P2 and wishes Q next, which Z (Gansu, 1) takes after V2's turn. Blocking the
+    lowest Henan holder, V2, would only send V2 to Q; blocking V1 leaves V1 out."""
+    def candidate(cid: str, score: int, recruit: str, wishes: list[str]) -> dict[str, object]:
+        return {"id": cid, "score": score, "home_province": recruit,
+                "recruit_province": recruit, "wishes": [{"post": p} for p in wishes],
+                "accept_adjustment": not wishes}
+
+    def post(pid: str) -> dict[str, object]:
+        return {"id": pid, "capacity": 1, "province": "Gansu", "prefecture": "Lanzhou",
+                "programme": "education"}
+
+    problem = parse_problem({
+        "schema_version": "1", "name": "stuck",
+        "candidates": [candidate("B", 4, "Gansu", []), candidate("V1", 3, "Henan", ["P1"]),
+                       candidate("V2", 2, "Henan", ["P2", "Q"]),
+                       candidate("Z", 1, "Gansu", ["Q"])],
+        "posts": [post("P1"), post("P2"), post("Q")],
+        "rules": {"respect_priority": True, "quotas": [
+            {"id": "henan", "candidates": {"recruit_province": "Henan"}, "posts": {},
+             "max": 1, "hard": False, "penalty": 1}]},
+    })
+    compiled = compile_problem(problem)
+    first = serial_dictatorship(compiled)
+    assert first.tolist() == [-1, 0, 1, 2]
+    rounds = blocked_rounds(compiled, first)
+    assert rounds and rounds[0].tolist() == [0, -1, 1, 2]  # B blocks P1: V1 is left out
+    assert not envious(compiled, rounds[0]).any()
+    assert tier_values(compiled, compiled.pairs(rounds[0]))["quotas"] == 0

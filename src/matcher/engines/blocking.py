@@ -7,8 +7,11 @@ indicator) or too few of a group. The rule leaves one way around it: a higher-sc
 (:func:`~matcher.engines.serial.serial_dictatorship` with ``reserved``), and then the
 displaced candidate finds the post full of a higher scorer, which is no envy.
 
-Each pass takes the quotas the round breaks; for each, the lowest-scoring holders on the
-wrong side of it (as many as its deviation); and for each of them, a candidate before them
+Each pass takes the quotas the round breaks; for each, holders on the wrong side of it (as
+many as its deviation): first those whom a blocked seat leaves without a ranked post (every
+post they rank lower is full at their turn), since a holder with a free wish below just
+moves down and the group keeps its seat; the lowest-scoring first within each kind (on the
+100k priority round, quotas after six passes 151 → 133). For each, a candidate before them
 in score order who stands on the other side of the quota, may hold the post by adjustment,
 accepts adjustment and is not in a group another quota has too many of (the nearest such
 in score order). Blockers are first sought among the candidates the round left unplaced,
@@ -27,10 +30,10 @@ import time
 import numpy as np
 
 from matcher.columns import BoolArray, IntArray
-from matcher.compile import Compiled, CompiledQuota
-from matcher.engines.serial import movable_alone, serial_dictatorship
+from matcher.compile import Compiled, CompiledQuota, Pairs
+from matcher.engines.serial import movable_alone, ranked_options, serial_dictatorship
 
-PASSES = 6  # rounds of reservations, each from the round before
+PASSES = 12  # rounds of reservations, each from the round before
 
 
 def blocked_rounds(compiled: Compiled, first: IntArray, deadline: float | None = None
@@ -73,14 +76,18 @@ def _reservations(compiled: Compiled, assignment: IntArray, position: IntArray,
     adjusted = np.zeros(compiled.n, dtype=np.bool_)  # placed by the fill, at no rank
     adjusted[pairs.cand[(pairs.rank == 0) & ~pairs.locked]] = True
     spare = np.flatnonzero(movable & compiled.adjusts & unplaced)
+    turns = _Turns(compiled, pairs, position, taken)
     added: dict[int, int] = {}
     for quota, side in zip(compiled.quotas, sides, strict=True):
         if side is None:
             continue
         wrong, how_many = side
-        holders = pairs.cand[(quota.cand_mask[pairs.cand] == wrong)
-                             & quota.post_mask[pairs.post] & movable[pairs.cand]]
-        holders = holders[np.argsort(-position[holders])][:how_many]  # lowest first
+        rows = np.flatnonzero((quota.cand_mask[pairs.cand] == wrong)
+                              & quota.post_mask[pairs.post] & movable[pairs.cand])
+        holders = pairs.cand[rows]
+        # Those a blocked seat leaves out first, then the rest; the lowest first in each.
+        stuck = turns.stuck(holders, pairs.rank[rows])
+        holders = holders[np.lexsort((-position[holders], ~stuck))][:how_many]
         pools = []
         for free in (unplaced, adjusted):
             pool = np.flatnonzero(movable & compiled.adjusts & free
@@ -96,6 +103,39 @@ def _reservations(compiled: Compiled, assignment: IntArray, position: IntArray,
                     added[blocker] = post
                     break
     return added
+
+
+class _Turns:
+    """When each seat of a round is taken, in score-order positions: at once when locked, at
+    the holder's turn when taken at a rank or by reservation, last when the fill gave it."""
+
+    def __init__(self, compiled: Compiled, pairs: Pairs, position: IntArray,
+                 taken: set[int]) -> None:
+        turn = position[pairs.cand].astype(np.float64)
+        turn[(pairs.rank == 0) & ~np.isin(pairs.cand, list(taken))] = np.inf
+        turn[pairs.locked] = -np.inf
+        order = np.lexsort((turn, pairs.post))
+        self.post, self.turn = pairs.post[order], turn[order]
+        self.compiled, self.position = compiled, position
+
+    def stuck(self, holders: IntArray, ranks: IntArray) -> BoolArray:
+        """Which ``holders`` (at ``ranks``) find every post they rank lower full at their
+        turn: a blocker in their seat leaves them out rather than one wish down."""
+        compiled = self.compiled
+        rc, rp, rr = ranked_options(compiled)
+        starts = np.searchsorted(rc, holders)
+        ends = np.searchsorted(rc, holders, side="right")
+        stuck = np.ones(len(holders), dtype=np.bool_)
+        for k, h in enumerate(holders.tolist()):
+            lower = [int(q) for q, r in zip(rp[starts[k]:ends[k]], rr[starts[k]:ends[k]],
+                                            strict=True) if r > ranks[k]]
+            stuck[k] = all(self._taken_before(q, int(self.position[h])) >= compiled.capacity[q]
+                           for q in lower)
+        return stuck
+
+    def _taken_before(self, post: int, turn: int) -> int:
+        lo, hi = np.searchsorted(self.post, [post, post + 1])
+        return int(np.searchsorted(self.turn[lo:hi], turn))
 
 
 CHUNK = 256  # candidates checked at a time, nearest the victim first
