@@ -136,8 +136,7 @@ class Compiled:
         sorted by candidate, then rank, then post: what score-first priority reads, several
         times per solve, so kept (read-only)."""
         rc, rp, rr = self.ranked
-        keep = self.compat.allowed(rc, rp)
-        keep &= ~np.isin(self.pair_keys(rc, rp), self.forbidden_keys)
+        keep = self.may_hold(rc, rp)
         keep &= self.lock_post[rc] < 0
         rc, rp, rr = rc[keep], rp[keep], rr[keep]
         order = np.lexsort((rp, rr, rc))
@@ -171,6 +170,13 @@ class Compiled:
     def pair_keys(self, cand: IntArray, post: IntArray) -> IntArray:
         keys: IntArray = cand * max(self.m, 1) + post
         return keys
+
+    def may_hold(self, cand: IntArray, post: IntArray) -> BoolArray:
+        """Which pairs an unlocked candidate may hold: eligible (SPEC §3) and not forbidden."""
+        ok = self.compat.allowed(cand, post)
+        if self.forbidden_keys.size:
+            ok &= ~np.isin(self.pair_keys(cand, post), self.forbidden_keys)
+        return ok
 
     def rank_of(self, cand: IntArray, post: IntArray) -> IntArray:
         """Wish rank of each pair (0 when no wish matches)."""

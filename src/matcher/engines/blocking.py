@@ -163,8 +163,7 @@ def _last_blocker(compiled: Compiled, before: IntArray, post: int, used: set[int
 
 def _may_adjust(compiled: Compiled, cand: IntArray, post: IntArray) -> BoolArray:
     """Which pairs a candidate may hold by adjustment: allowed, not forbidden, unranked."""
-    ok: BoolArray = compiled.compat.allowed(cand, post) & (compiled.rank_of(cand, post) == 0)
-    ok &= ~np.isin(compiled.pair_keys(cand, post), compiled.forbidden_keys)
+    ok: BoolArray = compiled.may_hold(cand, post) & (compiled.rank_of(cand, post) == 0)
     return ok
 
 

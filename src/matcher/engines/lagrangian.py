@@ -223,8 +223,7 @@ def _swapped(compiled: Compiled, relaxed: Compiled, quota: CompiledQuota, form: 
         pool = pool[fits[compat.profile[pool], compat.post_class[p]]][:_POOL]
         at = np.full(len(pool), p, dtype=np.int64)
         rank = compiled.rank_of(pool, at)
-        ok = ((rank > 0) | compiled.adjusts[pool]) & compat.allowed(pool, at)
-        ok &= ~np.isin(compiled.pair_keys(pool, at), compiled.forbidden_keys)
+        ok = ((rank > 0) | compiled.adjusts[pool]) & compiled.may_hold(pool, at)
         if not ok.any():
             continue
         cost = compiled.costs(pool, at, rank)

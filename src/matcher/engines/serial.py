@@ -205,11 +205,11 @@ def _reroute_for_empty_seats(compiled: Compiled, assignment: IntArray, free: Int
             if not len(waiting) or not len(placed):
                 return
             placed = placed[compiled.rank_of(placed, assignment[placed]) == 0]
-            movers = placed[_allowed(compiled, placed, np.full(len(placed), p))]
+            movers = placed[compiled.may_hold(placed, np.full(len(placed), p))]
             moved = False
             for a in movers.tolist():
                 q = int(assignment[a])
-                fits = waiting[_allowed(compiled, waiting, np.full(len(waiting), q))]
+                fits = waiting[compiled.may_hold(waiting, np.full(len(waiting), q))]
                 if len(fits):
                     assignment[a], assignment[int(fits[0])] = p, q
                     free[p] -= 1
@@ -237,18 +237,11 @@ def movable_alone(compiled: Compiled) -> BoolArray:
     return movable
 
 
-def _allowed(compiled: Compiled, cand: IntArray, post: IntArray) -> BoolArray:
-    ok = compiled.compat.allowed(cand, post)
-    if compiled.forbidden_keys.size:
-        ok &= ~np.isin(compiled.pair_keys(cand, post), compiled.forbidden_keys)
-    return ok
-
-
 def _adjustment_costs(compiled: Compiled, block: IntArray, posts: IntArray) -> IntArray:
     """Preference cost of each candidate of ``block`` at each of ``posts`` (``_NONE`` where
     the pair is not allowed), as a ``len(block) × len(posts)`` table."""
     cc, pp = np.repeat(block, len(posts)), np.tile(posts, len(block))
-    ok = _allowed(compiled, cc, pp)
+    ok = compiled.may_hold(cc, pp)
     cost = np.full(len(cc), _NONE, dtype=np.int64)
     cost[ok] = compiled.costs(cc[ok], pp[ok], compiled.rank_of(cc[ok], pp[ok]))
     table: IntArray = cost.reshape(len(block), len(posts))

@@ -67,8 +67,7 @@ def substitutes(compiled: Compiled, assignment: IntArray, misrouted: IntArray,
             block = pool[start:start + _BATCH]
             at = np.full(len(block), post, dtype=np.int64)
             rank = compiled.rank_of(block, at)
-            ok = compat.allowed(block, at)
-            ok &= ~np.isin(compiled.pair_keys(block, at), compiled.forbidden_keys)
+            ok = compiled.may_hold(block, at)
             ok &= compiled.costs(block, at, rank) <= limit
             if ok.any():
                 found[i] = block[np.argmax(ok)]
