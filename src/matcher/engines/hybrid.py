@@ -75,6 +75,9 @@ REDUCED_SECONDS = 300.0  # the limit of a reduced model when the caller gives no
 WRITING_SHARE = 0.05  # kept back from the time limit for reasons and the solution file
 COUPLES_SECONDS = 30.0  # most seconds of branch and bound on split couples before CP-SAT
 COUPLES_SHARE = 0.5  # ... and at most this share of the time left under a limit
+# ... and without a limit, where only this search can prove the answer optimal (a 5k round
+# with couples alone closes in about 86 s and 300 nodes)
+COUPLES_SECONDS_UNLIMITED = 120.0
 MODEL_SHARE = 0.1  # CP-SAT is not started with less than this share of the time left
 BLOCKING_SHARE = 0.8  # of the time left, for blocked rounds when CP-SAT will not run
 MODEL_RANKED_PAIRS = 500_000  # ... nor with more envy clauses (100k, 1.5M: 4.7 GB, no gain)
@@ -287,7 +290,9 @@ def _search_couples(run: _Run, found: _Found) -> EngineResult | None:
         return None
     run.progress("hybrid:couples")
     search = branch_and_bound(run.compiled, found.relaxed, run.options,
-                              time.monotonic() + run.budget(COUPLES_SECONDS, COUPLES_SHARE),
+                              time.monotonic() + run.budget(
+                                  COUPLES_SECONDS if run.deadline is not None
+                                  else COUPLES_SECONDS_UNLIMITED, COUPLES_SHARE),
                               root=found.relaxation.assignment)
     if search is None:
         return None
