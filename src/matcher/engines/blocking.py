@@ -24,8 +24,10 @@ every rule and beats the others.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -76,6 +78,15 @@ def _reservations(compiled: Compiled, assignment: IntArray, position: IntArray,
     adjusted = np.zeros(compiled.n, dtype=np.bool_)  # placed by the fill, at no rank
     adjusted[pairs.cand[(pairs.rank == 0) & ~pairs.locked]] = True
     spare = np.flatnonzero(movable & compiled.adjusts & unplaced)
+
+    @functools.cache
+    def refillable(seat: int) -> bool:
+        """Someone still unplaced may take ``seat`` by adjustment (asked once per seat)."""
+        return bool(_may_adjust(compiled, spare, np.full(len(spare), seat)).any())
+
+    def leaves_a_refillable_seat(blocker: int) -> bool:
+        return refillable(int(assignment[blocker]))
+
     turns = _Turns(compiled, pairs, position, taken)
     added: dict[int, int] = {}
     for quota, side in zip(compiled.quotas, sides, strict=True):
@@ -95,10 +106,10 @@ def _reservations(compiled: Compiled, assignment: IntArray, position: IntArray,
             pools.append(pool[np.argsort(position[pool])])
         for victim in holders.tolist():
             post = int(assignment[victim])
-            for pool, stand_ins in zip(pools, (None, spare), strict=True):
+            for pool, may_leave in zip(pools, (None, leaves_a_refillable_seat), strict=True):
                 end = int(np.searchsorted(position[pool], position[victim]))
                 blocker = _last_blocker(compiled, pool[:end], post, taken | set(added),
-                                        assignment, stand_ins)
+                                        may_leave)
                 if blocker is not None:
                     added[blocker] = post
                     break
@@ -142,20 +153,16 @@ CHUNK = 256  # candidates checked at a time, nearest the victim first
 
 
 def _last_blocker(compiled: Compiled, before: IntArray, post: int, used: set[int],
-                  assignment: IntArray, stand_ins: IntArray | None = None) -> int | None:
+                  may_leave: Callable[[int], bool] | None = None) -> int | None:
     """The last of ``before`` (in score order) who may hold ``post`` by adjustment and has
     no reservation yet: the nearest the victim in score order, so the seat is taken as late
-    as it can be and disturbs the fewest turns. With ``stand_ins``, a blocker who holds a
-    seat must leave one that some stand-in may take by adjustment."""
+    as it can be and disturbs the fewest turns. With ``may_leave``, a blocker who holds a
+    seat must pass it (someone else can fill the seat they leave)."""
     for end in range(len(before), 0, -CHUNK):
         chunk = before[max(0, end - CHUNK):end][::-1]
         ok = _may_adjust(compiled, chunk, np.full(len(chunk), post))
         for b in chunk[ok].tolist():
-            if b in used:
-                continue
-            seat = int(assignment[b])
-            if (stand_ins is not None and seat >= 0
-                    and not _may_adjust(compiled, stand_ins, np.full(len(stand_ins), seat)).any()):
+            if b in used or (may_leave is not None and not may_leave(b)):
                 continue
             return int(b)
     return None

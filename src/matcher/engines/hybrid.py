@@ -194,10 +194,11 @@ class _Run:
     def order(self) -> list[str]:
         return list(self.compiled.problem.objective.order)
 
-    def budget(self, most: float, share: float) -> float:
-        """``most`` seconds, or ``share`` of the time left when that is less."""
+    def budget(self, most: float, share: float, *, unlimited: float | None = None) -> float:
+        """``most`` seconds, or ``share`` of the time left when that is less; without a time
+        limit, ``unlimited`` seconds when given."""
         if self.deadline is None:
-            return most
+            return most if unlimited is None else unlimited
         return min(most, (self.deadline - time.monotonic()) * share)
 
     def progress(self, phase: str, *, objective: TierValue | None = None,
@@ -291,8 +292,8 @@ def _search_couples(run: _Run, found: _Found) -> EngineResult | None:
     run.progress("hybrid:couples")
     search = branch_and_bound(run.compiled, found.relaxed, run.options,
                               time.monotonic() + run.budget(
-                                  COUPLES_SECONDS if run.deadline is not None
-                                  else COUPLES_SECONDS_UNLIMITED, COUPLES_SHARE),
+                                  COUPLES_SECONDS, COUPLES_SHARE,
+                                  unlimited=COUPLES_SECONDS_UNLIMITED),
                               root=found.relaxation.assignment)
     if search is None:
         return None
