@@ -236,6 +236,18 @@ def test_missing_file_is_invalid_input(tmp_path: Path) -> None:
     assert "cannot read" in result.stderr
 
 
+def test_an_unknown_field_is_named_whatever_its_name() -> None:
+    """Names with brackets look like pydantic's union tags in its error paths; they are
+    still the field the error is about (a fuzzer's ``{"[": null}`` once made this a 500)."""
+    with pytest.raises(InvalidProblemError) as caught:
+        parse_problem('{"[": null, "candidates": [{"id": "C1", "home_province": "SD", '
+                      '"x[y]": 2}]}')
+    messages = {issue.path: issue.message for issue in caught.value.issues}
+    assert messages == {"[": "unknown field '[' (SPEC forbids unknown fields)",
+                        "candidates[0].x[y]": "unknown field 'x[y]' (SPEC forbids unknown "
+                                              "fields)"}
+
+
 def test_top_level_must_be_an_object() -> None:
     assert _paths("[1, 2, 3]") == [""]
 

@@ -78,6 +78,10 @@ def issues_from_pydantic(exc: ValidationError) -> list[InputIssue]:
     for error in exc.errors(include_url=False):
         kind = error["type"]
         loc = [part for part in error["loc"] if not _is_union_tag(part)]
+        if kind in ("extra_forbidden", "missing") and error["loc"]:
+            # The last part names the field itself, whatever its name (a key "[" included).
+            loc = [part for part in error["loc"][:-1] if not _is_union_tag(part)]
+            loc.append(error["loc"][-1])
         path = format_path(loc)
         message = error["msg"]
         if kind == "json_invalid":
