@@ -7,6 +7,8 @@ independently.
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -15,7 +17,16 @@ from hypothesis import strategies as st
 
 from matcher import SolveOptions, solve
 from matcher.compile import compile_problem
-from matcher.engines.couples import CoupleFix, node_problem, split_couples
+from matcher.engines import flow
+from matcher.engines.base import EngineResult
+from matcher.engines.couples import (
+    CoupleFix,
+    Fixes,
+    _dive,
+    _together,
+    node_problem,
+    split_couples,
+)
 from matcher.engines.hybrid import relaxed_problem
 from matcher.engines.network import network_obstacles
 from matcher.problem import Problem
@@ -96,3 +107,85 @@ def test_a_split_couple_is_branched_on_and_kept_together() -> None:
     assert placed in ({"A": "P3", "B": "P2"}, {"A": "P1", "B": "P4"})
     assert solution.objective.preferences == 1
     assert "branch and bound" in (solution.solver.note or "")
+
+
+def _two_prefectures(*, adjust: bool = False) -> Problem:
+    """A couple whose first wishes lie in two prefectures, with a seat for each in both."""
+    def post(post_id: str, prefecture: str, capacity: int = 1) -> dict[str, Any]:
+        return {"id": post_id, "province": "XJ", "prefecture": prefecture,
+                "programme": "health", "capacity": capacity}
+
+    return parse_problem({
+        "schema_version": "1", "name": "split",
+        "candidates": [
+            {"id": "A", "home_province": "SD", "partner": "B", "accept_adjustment": adjust,
+             "wishes": [{"post": "P1"}, {"post": "P3"}]},
+            {"id": "B", "home_province": "SD", "partner": "A", "accept_adjustment": adjust,
+             "wishes": [{"post": "P2"}, {"post": "P4"}]},
+        ],
+        "posts": [post("P1", "Hotan"), post("P2", "Kashgar"), post("P3", "Kashgar"),
+                  post("P4", "Hotan")],
+    })
+
+
+def test_the_dive_seats_a_split_couple_together_where_a_partner_sits() -> None:
+    """Branch and bound's first round comes from the dive: the split couple is placed
+    together in the first partner's prefecture in one solve, so both seats stay filled (the
+    repair alone would unplace both)."""
+    problem = _two_prefectures()
+    compiled = compile_problem(problem)
+    _, relaxed, _ = relaxed_problem(problem, compiled)
+    solved: list[Fixes] = []
+
+    def solve_node(fixes: Fixes) -> EngineResult:
+        solved.append(fixes)
+        return flow.solve(node_problem(relaxed, compiled.couples, fixes), SolveOptions())
+
+    apart = np.array([0, 1])  # A at P1 (Hotan), B at P2 (Kashgar)
+    dive = _dive(compiled, apart, solve_node, None)
+    assert dive.assignment is not None
+    assert dive.assignment.tolist() == [0, 3]  # A at P1, B at P4: both in Hotan
+    assert dive.solves == 1
+    assert solved == [{0: CoupleFix(area=int(compiled.scope[0]))}]
+
+
+def test_the_dive_unplaces_a_couple_with_one_seat_between_them() -> None:
+    """Where a partner sits, the two may hold only one seat: no area can take both, so the
+    dive's decision for the couple is to unplace it."""
+    problem = _two_prefectures()
+    compiled = compile_problem(problem)
+    one_seat = replace(compiled, capacity=np.array([1, 1, 0, 0]))  # P3, P4 closed
+    assert _together(one_seat, np.array([0, 1]), 0) == CoupleFix(unplaced=True)
+    assert _together(compiled, np.array([0, 1]), 0) == CoupleFix(area=int(compiled.scope[0]))
+
+
+def test_the_dive_stops_at_its_deadline() -> None:
+    problem = _two_prefectures()
+    compiled = compile_problem(problem)
+
+    def never(fixes: Fixes) -> EngineResult:
+        raise AssertionError("no solve past the deadline")
+
+    dive = _dive(compiled, np.array([0, 1]), never, time.monotonic() - 1)
+    assert dive.assignment is None and dive.solves == 0
+
+
+def test_a_narrowed_node_keeps_partners_to_their_wishes_in_the_area() -> None:
+    """For the dive, partners with a wish each in the area (two seats between them) are kept
+    to those wishes: forbidden at their other wishes only, no adjustment. Partners whose
+    wishes there share one seat keep the exact node: every post outside the area is
+    forbidden and adjustment stays."""
+    problem = _two_prefectures(adjust=True)
+    compiled = compile_problem(problem)
+    _, relaxed, _ = relaxed_problem(problem, compiled)
+    assert relaxed.adjusts.all()
+    hotan = {0: CoupleFix(area=int(compiled.scope[0]))}
+    narrowed = node_problem(relaxed, compiled.couples, hotan, narrow=True)
+    exact = node_problem(relaxed, compiled.couples, hotan)
+    m = compiled.m
+    assert sorted(narrowed.forbidden_keys.tolist()) == [0 * m + 2, 1 * m + 1]  # A-P3, B-P2
+    assert sorted(exact.forbidden_keys.tolist()) == [0 * m + 1, 0 * m + 2, 1 * m + 1, 1 * m + 2]
+    assert not narrowed.adjusts.any() and exact.adjusts.all()
+    one_seat = replace(relaxed, capacity=np.array([1, 1, 1, 0]))  # P4 closed: only P1 in Hotan
+    shared = node_problem(one_seat, compiled.couples, hotan, narrow=True)
+    assert sorted(shared.forbidden_keys.tolist()) == sorted(exact.forbidden_keys.tolist())

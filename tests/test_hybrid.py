@@ -17,10 +17,11 @@ from hypothesis import given
 from matcher import solve
 from matcher.compile import compile_problem
 from matcher.engines import hybrid
+from matcher.engines.cpsat import TierRun
 from matcher.engines.serial import serial_dictatorship
 from matcher.options import SolveOptions
 from matcher.problem import Problem
-from matcher.solution import Solution
+from matcher.solution import Solution, Status
 from matcher.validation import parse_problem
 from matcher.verify import verify
 from tests.bruteforce import brute_force_optimum
@@ -148,3 +149,25 @@ def test_without_a_round_keeping_every_rule_a_too_large_model_is_not_built() -> 
         solution = solve(problem, SolveOptions(engine="hybrid"))
     assert solution.status == "unknown"
     assert "breaks henan" in (solution.solver.note or "")
+
+
+def test_a_cpsat_round_worse_than_the_start_gives_way_to_the_start() -> None:
+    """When CP-SAT cannot take the starting round as its first solution (a reduced model
+    lacking its pairs, or no time to complete it) it may end below it: the start, which
+    keeps every rule, is the answer then."""
+    problem = parse_problem({
+        "schema_version": "1", "name": "start",
+        "candidates": [{"id": "V", "score": 2, "home_province": "Henan",
+                        "wishes": [{"post": "P"}]}],
+        "posts": [{"id": "P", "capacity": 1, "province": "Gansu", "prefecture": "Lanzhou",
+                   "programme": "education"}],
+        "rules": {"respect_priority": True},
+    })
+    nobody = np.full(1, -1, dtype=np.int64)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hybrid, "solve_tiers", lambda *_, **__: TierRun(
+            Status.feasible, nobody, {}, 1, hint_feasible=False))
+        solution = solve(problem, SolveOptions(engine="hybrid"))
+    assert [(a.candidate, a.post) for a in solution.assignments] == [("V", "P")]
+    assert "CP-SAT's best round was worse" in (solution.solver.note or "")
+    assert verify(problem, solution) == []

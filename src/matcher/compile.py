@@ -146,6 +146,14 @@ class Compiled:
         return result
 
     @cached_property
+    def partner(self) -> IntArray:
+        """Each candidate's partner's index (-1 for a candidate applying alone)."""
+        partner = np.full(self.n, -1, dtype=np.int64)
+        for a, b in self.couples:
+            partner[a], partner[b] = b, a
+        return partner
+
+    @cached_property
     def edges(self) -> EdgeSet:
         """Every pair a solution may contain, materialised (CP-SAT and small problems only:
         with 服从调剂 at national scale this is the trap DESIGN.md warns about)."""

@@ -232,7 +232,7 @@ def _blocked(compiled: Compiled, c: int, options: IntArray, filled: IntArray,
                    f"{compiled.quotas[k].id}"))
     partner = problem.candidates[c].partner
     if len(rest) and partner is not None:
-        d = next(i for i, other in enumerate(problem.candidates) if other.id == partner)
+        d = int(compiled.partner[c])
         where = ("unplaced" if assignment[d] < 0
                  else f"placed at {problem.posts[assignment[d]].id}")
         reasons.append(Reason(

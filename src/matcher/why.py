@@ -238,7 +238,7 @@ def _couple_block(compiled: Compiled, assignment: IntArray, c: int, p: int) -> s
     partner = problem.candidates[c].partner
     if partner is None:
         return None
-    d = next(k for k, other in enumerate(problem.candidates) if other.id == partner)
+    d = int(compiled.partner[c])
     scope = problem.rules.couple_scope
     if assignment[d] < 0:
         return (f"your partner {partner} is unplaced; couples are placed together in one "

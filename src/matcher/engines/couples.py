@@ -25,13 +25,14 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Literal
 
 import numpy as np
 
-from matcher.columns import IntArray
+from matcher.columns import BoolArray, IntArray
 from matcher.compile import Compiled, CompiledQuota
 from matcher.engines import flow
 from matcher.engines.base import EngineResult, TierValue
@@ -81,9 +82,17 @@ def split_couples(compiled: Compiled, assignment: IntArray) -> list[int]:
     return broken
 
 
-def node_problem(relaxed: Compiled, couples: list[tuple[int, int]], fixes: Fixes) -> Compiled:
-    """The relaxation (couples dropped) with the decisions ``fixes`` applied."""
+def node_problem(relaxed: Compiled, couples: list[tuple[int, int]], fixes: Fixes, *,
+                 narrow: bool = False) -> Compiled:
+    """The relaxation (couples dropped) with the decisions ``fixes`` applied.
+
+    A partner placed in an area may hold no post outside it: every such post becomes a
+    forbidden pair, thousands per partner at national scale, which slows a solve several
+    times over. ``narrow`` (for the dive, which needs a good round, not an exact node) keeps
+    a partner with a wish in the area to their ranked posts there instead: a few forbidden
+    pairs, and no adjustment."""
     screened = relaxed.compat.candidate_ok.copy()
+    adjusts = relaxed.adjusts.copy()
     forbidden = [relaxed.forbidden_keys]
     quotas = list(relaxed.quotas)
     m = relaxed.m
@@ -96,8 +105,15 @@ def node_problem(relaxed: Compiled, couples: list[tuple[int, int]], fixes: Fixes
         closed = np.isin(relaxed.scope, list(fix.excluded))
         if fix.area is not None:
             closed |= relaxed.scope != fix.area
-        posts = np.flatnonzero(closed)
-        for c in members:
+        wished = [relaxed.wishes.posts_of(c) for c in members]
+        narrowed = (narrow and fix.area is not None and (relaxed.lock_post[list(members)] < 0).all()
+                    and _seatable(relaxed, [w[~closed[w] & _may_hold(relaxed, c, w, ranked=True)]
+                                            for c, w in zip(members, wished, strict=True)]))
+        for c, ranked in zip(members, wished, strict=True):
+            posts = np.flatnonzero(closed)
+            if narrowed:
+                adjusts[c] = False
+                posts = ranked[closed[ranked]]
             forbidden.append(relaxed.pair_keys(np.full(len(posts), c, dtype=np.int64), posts))
             if fix.area is not None:
                 alone = np.zeros(relaxed.n, dtype=np.bool_)
@@ -106,26 +122,38 @@ def node_problem(relaxed: Compiled, couples: list[tuple[int, int]], fixes: Fixes
                                             everywhere, "candidates", 1, None, None, None,
                                             Fraction(1)))
     compat = replace(relaxed.compat, candidate_ok=screened)
-    return replace(relaxed, compat=compat, quotas=quotas,
+    return replace(relaxed, compat=compat, quotas=quotas, adjusts=adjusts,
                    forbidden_keys=np.unique(np.concatenate(forbidden)))
 
 
 def branch_and_bound(compiled: Compiled, relaxed: Compiled, options: SolveOptions,
-                     deadline: float | None, root: IntArray | None = None) -> Search | None:
+                     deadline: float | None, root: IntArray | None = None, *,
+                     dive_deadline: float | None = None) -> Search | None:
     """Search as the module docstring says, from the relaxation's optimum ``root`` when the
-    caller has it. None when a node's network solve is not proven optimal (shares of a total
-    searched past the deadline): the caller falls back."""
+    caller has it. The first round that keeps every couple comes from a dive (:func:`_dive`),
+    which may run on to ``dive_deadline`` when that is later. None when a node's network
+    solve is not proven optimal (shares of a total searched past the deadline): the caller
+    falls back."""
+    dive_deadline = (None if deadline is None or dive_deadline is None
+                     else max(deadline, dive_deadline))
     order = list(compiled.problem.objective.order)
 
     def key(values: dict[str, TierValue]) -> tuple[TierValue, ...]:
         return tuple(-values[t] if t == "coverage" else values[t] for t in order)
 
-    def solve_node(fixes: Fixes) -> EngineResult:
-        node_options = SolveOptions(time_limit=None if deadline is None
-                                    else max(1.0, deadline - time.monotonic()),
+    def solve_node(fixes: Fixes, until: float | None = deadline, *,
+                   narrow: bool = False) -> EngineResult:
+        node_options = SolveOptions(time_limit=None if until is None
+                                    else max(1.0, until - time.monotonic()),
                                     workers=options.workers, seed=options.seed, engine="flow",
                                     explain_infeasible=False)
-        return flow.solve(node_problem(relaxed, compiled.couples, fixes), node_options)
+        # Partners kept in or out of areas are forbidden at many posts: off shared routes
+        # from the first solve, not found misrouted one solve later.
+        fixed = [c for k, fix in fixes.items() if not fix.unplaced for c in compiled.couples[k]]
+        derouted = np.zeros(compiled.n, dtype=np.bool_)
+        derouted[fixed] = True
+        return flow.solve(node_problem(relaxed, compiled.couples, fixes, narrow=narrow),
+                          node_options, derouted=derouted)
 
     serial = itertools.count()
     heap: list[_Node] = []
@@ -157,6 +185,15 @@ def branch_and_bound(compiled: Compiled, relaxed: Compiled, options: SolveOption
     first = evaluate({}, root)
     if first is False:
         return None
+    if first is not None:  # the root splits couples (the repaired root may be the best)
+        dive = _dive(compiled, first.assignment,
+                     lambda fixes: solve_node(fixes, dive_deadline or deadline, narrow=True),
+                     dive_deadline or deadline)
+        solved += dive.solves
+        if dive.assignment is not None:
+            value = key(tier_values(compiled, compiled.pairs(dive.assignment)))
+            if best is None or value < best[0]:
+                best = (value, dive.assignment)
     current: _Node | None = first
     timed_out = False
     while True:
@@ -178,11 +215,19 @@ def branch_and_bound(compiled: Compiled, relaxed: Compiled, options: SolveOption
             continue  # a round that keeps every couple was taken as the best when solved
         children: list[_Node] = []
         for fix in _branches(compiled, node, broken[0]):
+            if deadline is not None and time.monotonic() >= deadline:
+                # A solve takes seconds at scale and cannot be cut short: stop between
+                # children, the node open again (its bound covers the children not solved).
+                heapq.heappush(heap, node)
+                timed_out = True
+                break
             child = evaluate({**node.fixes, broken[0]: fix})
             if child is False:
                 return None
             if isinstance(child, _Node):
                 children.append(child)
+        if timed_out:
+            break
         children.sort()
         if best is None and children:
             current = children.pop(0)
@@ -198,6 +243,95 @@ def branch_and_bound(compiled: Compiled, relaxed: Compiled, options: SolveOption
         return Search(status, None, bound, solved)
     status = Status.feasible if timed_out and heap else Status.optimal
     return Search(status, best[1], bound, solved)
+
+
+@dataclass
+class _Dive:
+    """A round keeping every couple found by :func:`_dive` (None if none) and how many
+    network solves it took."""
+
+    assignment: IntArray | None
+    solves: int
+
+
+def _dive(compiled: Compiled, assignment: IntArray,
+          solve_node: Callable[[Fixes], EngineResult], deadline: float | None) -> _Dive:
+    """A round that keeps every couple, found fast.
+
+    Branch and bound fixes one couple per node, so at national scale (dozens of couples
+    split, each node a solve of 10 s or more) its first round keeping every couple would
+    come only by unplacing the split partners, leaving their seats empty. The dive instead
+    re-solves the whole round around decisions on many couples at once:
+
+    1. every couple is held where it is (together in its area, or unplaced) and every split
+       couple is placed where one partner sits (or unplaced when neither area has room for
+       both): no couple can split, so one solve ends the dive unless it is infeasible;
+    2. if it is, only the split couples are decided, again for the couples the next solve
+       splits, until none is (a solve that is infeasible again unplaces that step's)."""
+    held = {k: _held(compiled, assignment, k) for k in range(len(compiled.couples))}
+    fixes: Fixes = {}
+    solves = 0
+    while True:
+        broken = split_couples(compiled, assignment)
+        if not broken:
+            return _Dive(assignment, solves)
+        if any(k in fixes for k in broken) or (deadline is not None
+                                               and time.monotonic() >= deadline):
+            return _Dive(None, solves)  # (a fixed couple split: two locks in two areas)
+        together = {k: _together(compiled, assignment, k) for k in broken}
+        attempts = [{**held, **together}] if held else []
+        attempts += [together, {k: CoupleFix(unplaced=True) for k in broken}]
+        held = {}
+        for attempt in attempts:
+            result = solve_node({**fixes, **attempt})
+            solves += 1
+            if result.status is not Status.infeasible:
+                break
+        if result.status is not Status.optimal or result.assignment is None:
+            return _Dive(None, solves)  # (out of time, or no room even unplaced)
+        fixes.update(attempt)
+        assignment = result.assignment
+
+
+def _held(compiled: Compiled, assignment: IntArray, k: int) -> CoupleFix:
+    """Couple ``k`` kept as it is: in its area, or unplaced (a split couple: no decision)."""
+    posts = assignment[list(compiled.couples[k])]
+    if (posts < 0).all():
+        return CoupleFix(unplaced=True)
+    if (posts >= 0).all() and compiled.scope[posts[0]] == compiled.scope[posts[1]]:
+        return CoupleFix(area=int(compiled.scope[posts[0]]))
+    return CoupleFix()
+
+
+def _together(compiled: Compiled, assignment: IntArray, k: int) -> CoupleFix:
+    """Couple ``k`` placed in the area where a partner sits now (or is locked) if both can
+    be seated there, else unplaced."""
+    members = compiled.couples[k]
+    locked = [int(compiled.lock_post[c]) for c in members if compiled.lock_post[c] >= 0]
+    areas = [int(compiled.scope[p]) for p in locked or assignment[list(members)] if p >= 0]
+    for area in dict.fromkeys(areas):
+        posts = np.flatnonzero(compiled.scope == area)
+        if _seatable(compiled, [posts[_may_hold(compiled, c, posts)] for c in members]):
+            return CoupleFix(area=area)
+    return CoupleFix(unplaced=True)
+
+
+def _seatable(compiled: Compiled, holdable: list[IntArray]) -> bool:
+    """Whether two partners, each on one of their ``holdable`` posts, fit: each has one, and
+    the posts have two seats between them."""
+    return (all(len(h) for h in holdable)
+            and int(compiled.capacity[np.union1d(*holdable)].sum()) >= 2)
+
+
+def _may_hold(compiled: Compiled, cand: int, posts: IntArray, *,
+              ranked: bool = False) -> BoolArray:
+    """Which of ``posts`` ``cand`` may hold: ranked, or any when 服从调剂 (and not
+    ``ranked``)."""
+    who = np.full(len(posts), cand, dtype=np.int64)
+    ok = compiled.may_hold(who, posts)
+    if ranked or not compiled.adjusts[cand]:
+        ok &= compiled.rank_of(who, posts) > 0
+    return ok
 
 
 def _branches(compiled: Compiled, node: _Node, k: int) -> list[CoupleFix]:

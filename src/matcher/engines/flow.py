@@ -851,14 +851,18 @@ def _fix_share(slot: ShareSlot, total: int | None, n: int, caps: IntArray, costs
     return 0
 
 
-def solve(compiled: Compiled, options: SolveOptions, prices: Prices | None = None
-          ) -> EngineResult:
-    """The optimum (of the network with ``prices`` added to its objective, when given)."""
+def solve(compiled: Compiled, options: SolveOptions, prices: Prices | None = None, *,
+          derouted: BoolArray | None = None) -> EngineResult:
+    """The optimum (of the network with ``prices`` added to its objective, when given).
+
+    ``derouted`` marks candidates known to need arcs of their own from the start (forbidden
+    at most posts, say): found by the solve itself otherwise, one more solve each time."""
     with paused_gc():  # the build makes small objects beside the problem's: matcher.gc_pause
-        return _solve(compiled, options, prices)
+        return _solve(compiled, options, prices, derouted)
 
 
-def _solve(compiled: Compiled, options: SolveOptions, prices: Prices | None) -> EngineResult:
+def _solve(compiled: Compiled, options: SolveOptions, prices: Prices | None,
+           derouted: BoolArray | None) -> EngineResult:
     """Solve with every candidate routed, then again with the misrouted ones taken off the
     routes, until no answer uses an offer it may not (:func:`_routed_candidates`). Each round
     solves a relaxation of the next, so the first answer that uses none is optimal.
@@ -873,7 +877,8 @@ def _solve(compiled: Compiled, options: SolveOptions, prices: Prices | None) -> 
     started = time.monotonic()
     deadline = None if options.time_limit is None else started + options.time_limit
     suspects = _overoffered(compiled)
-    derouted = np.zeros(compiled.n, dtype=np.bool_)
+    derouted = (np.zeros(compiled.n, dtype=np.bool_) if derouted is None
+                else derouted.copy())
     while True:
         attempt_started = time.monotonic()
         result = _solve_network(compiled, options, started, derouted, prices)

@@ -78,6 +78,9 @@ COUPLES_SHARE = 0.5  # ... and at most this share of the time left under a limit
 # ... and without a limit, where only this search can prove the answer optimal (a 5k round
 # with couples alone closes in about 86 s and 300 nodes)
 COUPLES_SECONDS_UNLIMITED = 120.0
+# Its first round keeping every couple (a dive, a few network solves) may take this share of
+# the time left: at national scale (a solve of 10 s or more) it is the best round to be had.
+DIVE_SHARE = 0.8
 MODEL_SHARE = 0.1  # CP-SAT is not started with less than this share of the time left
 BLOCKING_SHARE = 0.8  # of the time left, for blocked rounds when CP-SAT will not run
 MODEL_RANKED_PAIRS = 500_000  # ... nor with more envy clauses (100k, 1.5M: 4.7 GB, no gain)
@@ -290,11 +293,12 @@ def _search_couples(run: _Run, found: _Found) -> EngineResult | None:
     if found.dropped != ["couples"] or found.relaxation is None:
         return None
     run.progress("hybrid:couples")
+    now = time.monotonic()
     search = branch_and_bound(run.compiled, found.relaxed, run.options,
-                              time.monotonic() + run.budget(
-                                  COUPLES_SECONDS, COUPLES_SHARE,
-                                  unlimited=COUPLES_SECONDS_UNLIMITED),
-                              root=found.relaxation.assignment)
+                              now + run.budget(COUPLES_SECONDS, COUPLES_SHARE,
+                                               unlimited=COUPLES_SECONDS_UNLIMITED),
+                              root=found.relaxation.assignment,
+                              dive_deadline=now + run.budget(math.inf, DIVE_SHARE))
     if search is None:
         return None
     if search.status is Status.optimal:
@@ -428,7 +432,12 @@ def _solve_model(run: _Run, found: _Found, plan: _ModelPlan, hint: IntArray,
     if assignment is None and tiers.hint_feasible:
         assignment = hint  # CP-SAT ran out of time before its first solution: keep the hint
         note += "; the answer is the starting round (no better one found in time)"
-    if plan.full and tiers.assignment is not None:
+    elif _worse(compiled, assignment, hint) and keeps_every_rule(compiled, hint):
+        # CP-SAT could not take the hint as its first solution (it did not complete it in
+        # time, or a reduced model lacks its pairs) and ended below it.
+        assignment = hint
+        note += "; the answer is the starting round (CP-SAT's best round was worse)"
+    elif plan.full and tiers.assignment is not None:
         return EngineResult(tiers.status, assignment, bound=tiers.bound, engine=NAME,
                             note=note)
     return _reduced_result(compiled, assignment, relaxation, order, note)
@@ -463,6 +472,14 @@ def _key(compiled: Compiled, values: dict[str, TierValue]) -> tuple[TierValue, .
     """Tier values in the objective's order, each smaller-is-better."""
     order = list(compiled.problem.objective.order)
     return tuple(-values[t] if t == "coverage" else values[t] for t in order)
+
+
+def _worse(compiled: Compiled, assignment: IntArray | None, other: IntArray) -> bool:
+    """Whether ``assignment`` (None: no round) is worse than ``other`` by the objective."""
+    if assignment is None:
+        return True
+    return (_key(compiled, tier_values(compiled, compiled.pairs(other)))
+            < _key(compiled, tier_values(compiled, compiled.pairs(assignment))))
 
 
 def best_start(compiled: Compiled, rounds: list[IntArray]) -> IntArray:
