@@ -24,6 +24,7 @@ from matcher.engines.couples import (
     Fixes,
     _dive,
     _together,
+    dive_round,
     node_problem,
     split_couples,
 )
@@ -189,3 +190,14 @@ def test_a_narrowed_node_keeps_partners_to_their_wishes_in_the_area() -> None:
     one_seat = replace(relaxed, capacity=np.array([1, 1, 1, 0]))  # P4 closed: only P1 in Hotan
     shared = node_problem(one_seat, compiled.couples, hotan, narrow=True)
     assert sorted(shared.forbidden_keys.tolist()) == sorted(exact.forbidden_keys.tolist())
+
+
+def test_dive_round_keeps_every_couple_of_a_relaxation() -> None:
+    """What the hybrid adds to its starting rounds when couples were dropped beside other
+    rules: the relaxation's round, dived into one that keeps the couple."""
+    problem = _two_prefectures()
+    compiled = compile_problem(problem)
+    _, relaxed, _ = relaxed_problem(problem, compiled)
+    dived = dive_round(compiled, relaxed, np.array([0, 1]), SolveOptions(), None)
+    assert dived is not None and dived.tolist() == [0, 3]
+    assert split_couples(compiled, dived) == []

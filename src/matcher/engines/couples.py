@@ -143,17 +143,7 @@ def branch_and_bound(compiled: Compiled, relaxed: Compiled, options: SolveOption
 
     def solve_node(fixes: Fixes, until: float | None = deadline, *,
                    narrow: bool = False) -> EngineResult:
-        node_options = SolveOptions(time_limit=None if until is None
-                                    else max(1.0, until - time.monotonic()),
-                                    workers=options.workers, seed=options.seed, engine="flow",
-                                    explain_infeasible=False)
-        # Partners kept in or out of areas are forbidden at many posts: off shared routes
-        # from the first solve, not found misrouted one solve later.
-        fixed = [c for k, fix in fixes.items() if not fix.unplaced for c in compiled.couples[k]]
-        derouted = np.zeros(compiled.n, dtype=np.bool_)
-        derouted[fixed] = True
-        return flow.solve(node_problem(relaxed, compiled.couples, fixes, narrow=narrow),
-                          node_options, derouted=derouted)
+        return _solve_node(compiled, relaxed, fixes, options, until, narrow=narrow)
 
     serial = itertools.count()
     heap: list[_Node] = []
@@ -332,6 +322,36 @@ def _may_hold(compiled: Compiled, cand: int, posts: IntArray, *,
     if ranked or not compiled.adjusts[cand]:
         ok &= compiled.rank_of(who, posts) > 0
     return ok
+
+
+def _solve_node(compiled: Compiled, relaxed: Compiled, fixes: Fixes, options: SolveOptions,
+                until: float | None, *, narrow: bool = False) -> EngineResult:
+    """The network solve of the node ``fixes`` (see :func:`node_problem`)."""
+    node_options = SolveOptions(time_limit=None if until is None
+                                else max(1.0, until - time.monotonic()),
+                                workers=options.workers, seed=options.seed, engine="flow",
+                                explain_infeasible=False)
+    # Partners kept in or out of areas are forbidden at many posts: off shared routes from
+    # the first solve, not found misrouted one solve later.
+    fixed = [c for k, fix in fixes.items() if not fix.unplaced for c in compiled.couples[k]]
+    derouted = np.zeros(compiled.n, dtype=np.bool_)
+    derouted[fixed] = True
+    return flow.solve(node_problem(relaxed, compiled.couples, fixes, narrow=narrow),
+                      node_options, derouted=derouted)
+
+
+def dive_round(compiled: Compiled, relaxed: Compiled, start: IntArray, options: SolveOptions,
+               deadline: float | None) -> IntArray | None:
+    """A round of ``relaxed`` (couples dropped, perhaps more) that keeps every couple,
+    dived to from its round ``start`` (:func:`_dive`); None if the dive finds none in time.
+
+    For the hybrid's starting point when couples are not the only rule the relaxation
+    dropped: with soft quotas dropped beside them, the round keeps every rule."""
+    dive = _dive(compiled, start,
+                 lambda fixes: _solve_node(compiled, relaxed, fixes, options, deadline,
+                                           narrow=True),
+                 deadline)
+    return dive.assignment
 
 
 def _branches(compiled: Compiled, node: _Node, k: int) -> list[CoupleFix]:

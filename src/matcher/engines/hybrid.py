@@ -15,7 +15,8 @@ quotas restricting both sides, quota families that do not nest).
    its budget the answer is proven optimal, otherwise its best round is the starting point.
 2. **Starting point.** The best round in hand that keeps every rule (checked by
    :mod:`matcher.engines.keeps`): the relaxation's optimum when only soft quotas were
-   dropped, the couples search's best round, or score-first serial dictatorship
+   dropped (and when couples were dropped beside them, the round a dive re-solves it into
+   with every couple kept), the couples search's best round, or score-first serial dictatorship
    (:mod:`matcher.engines.serial`), a round without envy. When the couples search does not
    close, its open bound, where tighter, replaces the relaxation's.
 3. **CP-SAT** solves the problem with every rule, tier by tier, with the relaxation's values
@@ -46,7 +47,7 @@ from matcher.engines import flow
 from matcher.engines.base import EngineResult, TierValue
 from matcher.engines.blocking import blocked_rounds
 from matcher.engines.conflicts import find_conflict
-from matcher.engines.couples import Search, branch_and_bound
+from matcher.engines.couples import Search, branch_and_bound, dive_round
 from matcher.engines.cpsat import estimated_pairs, solve_tiers
 from matcher.engines.cpsat_model import build_model
 from matcher.engines.cpsat_priority import Fans, all_fans, score_levels
@@ -388,6 +389,14 @@ def _starting_round(run: _Run, found: _Found, plan: _ModelPlan) -> IntArray:
                                  time.monotonic() + share * (deadline - time.monotonic()))
     if found.relaxation is not None:
         starts.append(found.relaxation.assignment)  # a solution if only soft quotas dropped
+        if ("couples" in found.dropped and found.couples_round is None
+                and not compiled.problem.rules.respect_priority):
+            # ... and, with couples dropped too, once every couple is kept (a dive)
+            run.progress("hybrid:dive")
+            dived = dive_round(compiled, found.relaxed, found.relaxation.assignment,
+                               run.options, time.monotonic() + run.budget(math.inf, DIVE_SHARE))
+            if dived is not None:
+                starts.append(dived)
     if found.priced_round is not None:
         starts.append(found.priced_round)
     return best_start(compiled, starts)
