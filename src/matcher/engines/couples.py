@@ -18,6 +18,10 @@ whose bound is not better than the best round found is pruned, and every node's 
 repaired into a candidate round (a split couple's placed partner is unplaced) when that
 keeps every hard quota. Each node re-solves the network from scratch: fine at the scales
 where few couples split, and the time limit returns the best round with the best open bound.
+
+Before the first branch, a dive (:func:`_dive`) decides every couple at once and re-solves:
+at national scale, where a node is a solve of 10 s or more and dozens of couples split, its
+round is the one the search returns (a 100k round: one solve, every seat filled).
 """
 
 from __future__ import annotations
