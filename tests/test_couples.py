@@ -201,3 +201,28 @@ def test_dive_round_keeps_every_couple_of_a_relaxation() -> None:
     dived = dive_round(compiled, relaxed, np.array([0, 1]), SolveOptions(), None)
     assert dived is not None and dived.tolist() == [0, 3]
     assert split_couples(compiled, dived) == []
+
+
+def test_a_locked_partner_draws_the_couple_to_the_lock_even_off_their_wishes() -> None:
+    """A lock need not meet a candidate's wishes: the dive still places the couple in the
+    lock's area (the partner at their Hotan wish), not unplaced."""
+    def post(post_id: str, prefecture: str) -> dict[str, Any]:
+        return {"id": post_id, "province": "XJ", "prefecture": prefecture,
+                "programme": "health"}
+
+    problem = parse_problem({
+        "schema_version": "1", "name": "locked",
+        "candidates": [
+            {"id": "A", "home_province": "SD", "partner": "B", "wishes": [{"post": "P2"}]},
+            {"id": "B", "home_province": "SD", "partner": "A",
+             "wishes": [{"post": "P2"}, {"post": "P3"}]},
+        ],
+        "posts": [post("P1", "Hotan"), post("P2", "Kashgar"), post("P3", "Hotan")],
+        "locks": [{"candidate": "A", "post": "P1"}],
+    })
+    compiled = compile_problem(problem)
+    _, relaxed, _ = relaxed_problem(problem, compiled)
+    apart = np.array([0, 1])  # A locked at P1 (Hotan), B at P2 (Kashgar)
+    assert _together(compiled, apart, 0) == CoupleFix(area=int(compiled.scope[0]))
+    dived = dive_round(compiled, relaxed, apart, SolveOptions(), None)
+    assert dived is not None and dived.tolist() == [0, 2]

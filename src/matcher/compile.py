@@ -151,6 +151,7 @@ class Compiled:
         partner = np.full(self.n, -1, dtype=np.int64)
         for a, b in self.couples:
             partner[a], partner[b] = b, a
+        partner.flags.writeable = False
         return partner
 
     @cached_property

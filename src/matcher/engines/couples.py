@@ -93,8 +93,9 @@ def node_problem(relaxed: Compiled, couples: list[tuple[int, int]], fixes: Fixes
     A partner placed in an area may hold no post outside it: every such post becomes a
     forbidden pair, thousands per partner at national scale, which slows a solve several
     times over. ``narrow`` (for the dive, which needs a good round, not an exact node) keeps
-    a partner with a wish in the area to their ranked posts there instead: a few forbidden
-    pairs, and no adjustment."""
+    partners placed in an area to their ranked posts there instead (a few forbidden pairs,
+    no adjustment) when neither is locked and those posts seat both; otherwise the node is
+    exact."""
     screened = relaxed.compat.candidate_ok.copy()
     adjusts = relaxed.adjusts.copy()
     forbidden = [relaxed.forbidden_keys]
@@ -198,10 +199,6 @@ def branch_and_bound(compiled: Compiled, relaxed: Compiled, options: SolveOption
             if not heap:
                 break
             current = heapq.heappop(heap)
-        if deadline is not None and time.monotonic() >= deadline:
-            heapq.heappush(heap, current)
-            timed_out = True
-            break
         node = current
         current = None
         broken = split_couples(compiled, node.assignment)
@@ -209,15 +206,16 @@ def branch_and_bound(compiled: Compiled, relaxed: Compiled, options: SolveOption
             continue  # a round that keeps every couple was taken as the best when solved
         children: list[_Node] = []
         for fix in _branches(compiled, node, broken[0]):
-            if deadline is not None and time.monotonic() >= deadline:
-                # A solve takes seconds at scale and cannot be cut short: stop between
-                # children, the node open again (its bound covers the children not solved).
+            # A solve takes seconds at scale and cannot be cut short: stop between children,
+            # the node open again (its bound covers the children not solved).
+            child = (False if deadline is not None and time.monotonic() >= deadline
+                     else evaluate({**node.fixes, broken[0]: fix}))
+            if child is False:  # out of time, or a solve not proven (past the deadline)
+                if best is None and deadline is not None and time.monotonic() < deadline:
+                    return None
                 heapq.heappush(heap, node)
                 timed_out = True
                 break
-            child = evaluate({**node.fixes, broken[0]: fix})
-            if child is False:
-                return None
             if isinstance(child, _Node):
                 children.append(child)
         if timed_out:
@@ -277,6 +275,8 @@ def _dive(compiled: Compiled, assignment: IntArray,
         attempts += [together, {k: CoupleFix(unplaced=True) for k in broken}]
         held = {}
         for attempt in attempts:
+            if deadline is not None and time.monotonic() >= deadline:
+                return _Dive(None, solves)
             result = solve_node({**fixes, **attempt})
             solves += 1
             if result.status is not Status.infeasible:
@@ -298,14 +298,17 @@ def _held(compiled: Compiled, assignment: IntArray, k: int) -> CoupleFix:
 
 
 def _together(compiled: Compiled, assignment: IntArray, k: int) -> CoupleFix:
-    """Couple ``k`` placed in the area where a partner sits now (or is locked) if both can
-    be seated there, else unplaced."""
+    """Couple ``k`` placed in the area where a partner sits now (or is locked, eligible or
+    not) if both can be seated there, else unplaced."""
     members = compiled.couples[k]
-    locked = [int(compiled.lock_post[c]) for c in members if compiled.lock_post[c] >= 0]
-    areas = [int(compiled.scope[p]) for p in locked or assignment[list(members)] if p >= 0]
+    locks = compiled.lock_post[list(members)]
+    areas = [int(compiled.scope[p]) for p in (locks[locks >= 0] if (locks >= 0).any()
+                                              else assignment[list(members)]) if p >= 0]
     for area in dict.fromkeys(areas):
         posts = np.flatnonzero(compiled.scope == area)
-        if _seatable(compiled, [posts[_may_hold(compiled, c, posts)] for c in members]):
+        holdable = [np.array([lock]) if lock >= 0 else posts[_may_hold(compiled, c, posts)]
+                    for c, lock in zip(members, locks.tolist(), strict=True)]
+        if _seatable(compiled, holdable):
             return CoupleFix(area=area)
     return CoupleFix(unplaced=True)
 

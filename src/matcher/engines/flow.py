@@ -863,8 +863,9 @@ def solve(compiled: Compiled, options: SolveOptions, prices: Prices | None = Non
 
 def _solve(compiled: Compiled, options: SolveOptions, prices: Prices | None,
            derouted: BoolArray | None) -> EngineResult:
-    """Solve with every candidate routed, then again with the misrouted ones taken off the
-    routes, until no answer uses an offer it may not (:func:`_routed_candidates`). Each round
+    """Solve with every candidate routed (but the ``derouted`` given), then again with the
+    misrouted ones taken off the routes, until no answer uses an offer it may not
+    (:func:`_routed_candidates`). Each round
     solves a relaxation of the next, so the first answer that uses none is optimal.
 
     Before that, each misplaced candidate is offered a stand-in (:mod:`.substitution`):

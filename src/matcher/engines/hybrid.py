@@ -389,7 +389,7 @@ def _starting_round(run: _Run, found: _Found, plan: _ModelPlan) -> IntArray:
                                  time.monotonic() + share * (deadline - time.monotonic()))
     if found.relaxation is not None:
         starts.append(found.relaxation.assignment)  # a solution if only soft quotas dropped
-        if ("couples" in found.dropped and found.couples_round is None
+        if ("couples" in found.dropped and found.dropped != ["couples"]
                 and not compiled.problem.rules.respect_priority):
             # ... and, with couples dropped too, once every couple is kept (a dive)
             run.progress("hybrid:dive")
@@ -443,9 +443,11 @@ def _solve_model(run: _Run, found: _Found, plan: _ModelPlan, hint: IntArray,
         note += "; the answer is the starting round (no better one found in time)"
     elif _worse(compiled, assignment, hint) and keeps_every_rule(compiled, hint):
         # CP-SAT could not take the hint as its first solution (it did not complete it in
-        # time, or a reduced model lacks its pairs) and ended below it.
+        # time, or a reduced model lacks its pairs) and ended below it, or without a round.
+        note += ("; the answer is the starting round (" + (
+            "CP-SAT's best round was worse)" if assignment is not None
+            else "CP-SAT found no round in time)"))
         assignment = hint
-        note += "; the answer is the starting round (CP-SAT's best round was worse)"
     elif plan.full and tiers.assignment is not None:
         return EngineResult(tiers.status, assignment, bound=tiers.bound, engine=NAME,
                             note=note)
