@@ -24,6 +24,7 @@ from matcher.engines.couples import (
     Fixes,
     _dive,
     _together,
+    branch_and_bound,
     dive_round,
     node_problem,
     split_couples,
@@ -226,3 +227,19 @@ def test_a_locked_partner_draws_the_couple_to_the_lock_even_off_their_wishes() -
     assert _together(compiled, apart, 0) == CoupleFix(area=int(compiled.scope[0]))
     dived = dive_round(compiled, relaxed, apart, SolveOptions(), None)
     assert dived is not None and dived.tolist() == [0, 2]
+
+
+def test_past_its_deadline_the_search_solves_nothing_and_keeps_the_root_open() -> None:
+    """A node solve cannot be cut short, so none starts past the deadline: the root stays
+    open (its bound is the answer's bound) and the repaired root round, split couple
+    unplaced, is the best round."""
+    problem = _two_prefectures()
+    compiled = compile_problem(problem)
+    _, relaxed, _ = relaxed_problem(problem, compiled)
+    apart = np.array([0, 1])
+    search = branch_and_bound(compiled, relaxed, SolveOptions(), time.monotonic() - 1,
+                              root=apart)
+    assert search is not None and search.nodes == 0
+    assert search.status == "feasible"
+    assert search.assignment is not None and search.assignment.tolist() == [-1, -1]
+    assert search.bound == {"coverage": 2, "quotas": 0, "preferences": 0}
