@@ -112,8 +112,9 @@ def node_problem(relaxed: Compiled, couples: list[tuple[int, int]], fixes: Fixes
             closed |= relaxed.scope != fix.area
         wished = [relaxed.wishes.posts_of(c) for c in members]
         narrowed = (narrow and fix.area is not None and (relaxed.lock_post[list(members)] < 0).all()
-                    and _seatable(relaxed, [w[~closed[w] & _may_hold(relaxed, c, w, ranked=True)]
-                                            for c, w in zip(members, wished, strict=True)]))
+                    and _seatable(relaxed, members,
+                                  [w[~closed[w] & _may_hold(relaxed, c, w, ranked=True)]
+                                   for c, w in zip(members, wished, strict=True)]))
         for c, ranked in zip(members, wished, strict=True):
             posts = np.flatnonzero(closed)
             if narrowed:
@@ -133,12 +134,14 @@ def node_problem(relaxed: Compiled, couples: list[tuple[int, int]], fixes: Fixes
 
 def branch_and_bound(compiled: Compiled, relaxed: Compiled, options: SolveOptions,
                      deadline: float | None, root: IntArray | None = None, *,
-                     dive_deadline: float | None = None) -> Search | None:
+                     dive_deadline: float | None = None,
+                     solve_seconds: float = 0.0) -> Search | None:
     """Search as the module docstring says, from the relaxation's optimum ``root`` when the
     caller has it. The first round that keeps every couple comes from a dive (:func:`_dive`),
-    which may run on to ``dive_deadline`` when that is later. None when a node's network
-    solve is not proven optimal (shares of a total searched past the deadline): the caller
-    falls back."""
+    which may run on to ``dive_deadline`` when that is later. A node solve cannot be cut
+    short, so none starts that would end past its deadline, each expected to take
+    ``solve_seconds`` (the relaxation's). None when a node's network solve is not proven
+    optimal (shares of a total searched past the deadline): the caller falls back."""
     dive_deadline = (None if deadline is None or dive_deadline is None
                      else max(deadline, dive_deadline))
     order = list(compiled.problem.objective.order)
@@ -183,7 +186,7 @@ def branch_and_bound(compiled: Compiled, relaxed: Compiled, options: SolveOption
     if first is not None:  # the root splits couples (the repaired root may be the best)
         dive = _dive(compiled, first.assignment,
                      lambda fixes: solve_node(fixes, dive_deadline or deadline, narrow=True),
-                     dive_deadline or deadline)
+                     dive_deadline or deadline, solve_seconds)
         solved += dive.solves
         if dive.assignment is not None:
             value = key(tier_values(compiled, compiled.pairs(dive.assignment)))
@@ -208,7 +211,8 @@ def branch_and_bound(compiled: Compiled, relaxed: Compiled, options: SolveOption
         for fix in _branches(compiled, node, broken[0]):
             # A solve takes seconds at scale and cannot be cut short: stop between children,
             # the node open again (its bound covers the children not solved).
-            child = (False if deadline is not None and time.monotonic() >= deadline
+            child = (False if deadline is not None
+                     and time.monotonic() + solve_seconds >= deadline
                      else evaluate({**node.fixes, broken[0]: fix}))
             if child is False:  # out of time, or a solve not proven (past the deadline)
                 if best is None and deadline is not None and time.monotonic() < deadline:
@@ -247,7 +251,8 @@ class _Dive:
 
 
 def _dive(compiled: Compiled, assignment: IntArray,
-          solve_node: Callable[[Fixes], EngineResult], deadline: float | None) -> _Dive:
+          solve_node: Callable[[Fixes], EngineResult], deadline: float | None,
+          solve_seconds: float = 0.0) -> _Dive:
     """A round that keeps every couple, found fast.
 
     Branch and bound fixes one couple per node, so at national scale (dozens of couples
@@ -259,24 +264,28 @@ def _dive(compiled: Compiled, assignment: IntArray,
        couple is placed where one partner sits (or unplaced when neither area has room for
        both): no couple can split, so one solve ends the dive unless it is infeasible;
     2. if it is, only the split couples are decided, again for the couples the next solve
-       splits, until none is (a solve that is infeasible again unplaces that step's)."""
-    held = {k: _held(compiled, assignment, k) for k in range(len(compiled.couples))}
+       splits, until none is (a solve that is infeasible again unplaces that step's).
+
+    No solve starts that would end past ``deadline``, each expected to take
+    ``solve_seconds``."""
+    held = {k: fix for k in range(len(compiled.couples))
+            if (fix := _held(compiled, assignment, k)) != CoupleFix()}
     fixes: Fixes = {}
     solves = 0
     while True:
         broken = split_couples(compiled, assignment)
         if not broken:
             return _Dive(assignment, solves)
-        if any(k in fixes for k in broken) or (deadline is not None
-                                               and time.monotonic() >= deadline):
+        if any(k in fixes for k in broken):
             return _Dive(None, solves)  # (a fixed couple split: two locks in two areas)
         together = {k: _together(compiled, assignment, k) for k in broken}
         attempts = [{**held, **together}] if held else []
         attempts += [together, {k: CoupleFix(unplaced=True) for k in broken}]
         held = {}
         for attempt in attempts:
-            if deadline is not None and time.monotonic() >= deadline:
-                return _Dive(None, solves)
+            if deadline is not None and time.monotonic() + solve_seconds >= deadline:
+                # Out of time: the round in hand with its split couples unplaced.
+                return _Dive(_repaired(compiled, assignment) if solves else None, solves)
             result = solve_node({**fixes, **attempt})
             solves += 1
             if result.status is not Status.infeasible:
@@ -288,13 +297,18 @@ def _dive(compiled: Compiled, assignment: IntArray,
 
 
 def _held(compiled: Compiled, assignment: IntArray, k: int) -> CoupleFix:
-    """Couple ``k`` kept as it is: in its area, or unplaced (a split couple: no decision)."""
-    posts = assignment[list(compiled.couples[k])]
+    """Couple ``k`` kept as it is: unplaced, or in its area when both hold wishes (or locks)
+    there, so that a narrowed node (:func:`node_problem`) still has their seats; otherwise
+    no decision."""
+    members = list(compiled.couples[k])
+    posts = assignment[members]
     if (posts < 0).all():
         return CoupleFix(unplaced=True)
-    if (posts >= 0).all() and compiled.scope[posts[0]] == compiled.scope[posts[1]]:
-        return CoupleFix(area=int(compiled.scope[posts[0]]))
-    return CoupleFix()
+    if (posts < 0).any() or compiled.scope[posts[0]] != compiled.scope[posts[1]]:
+        return CoupleFix()
+    wished = (compiled.rank_of(np.array(members), posts) > 0) | (compiled.lock_post[members]
+                                                                 == posts)
+    return CoupleFix(area=int(compiled.scope[posts[0]])) if wished.all() else CoupleFix()
 
 
 def _together(compiled: Compiled, assignment: IntArray, k: int) -> CoupleFix:
@@ -308,16 +322,21 @@ def _together(compiled: Compiled, assignment: IntArray, k: int) -> CoupleFix:
         posts = np.flatnonzero(compiled.scope == area)
         holdable = [np.array([lock]) if lock >= 0 else posts[_may_hold(compiled, c, posts)]
                     for c, lock in zip(members, locks.tolist(), strict=True)]
-        if _seatable(compiled, holdable):
+        if _seatable(compiled, members, holdable):
             return CoupleFix(area=area)
     return CoupleFix(unplaced=True)
 
 
-def _seatable(compiled: Compiled, holdable: list[IntArray]) -> bool:
+def _seatable(compiled: Compiled, members: tuple[int, int], holdable: list[IntArray]) -> bool:
     """Whether two partners, each on one of their ``holdable`` posts, fit: each has one, and
-    the posts have two seats between them."""
-    return (all(len(h) for h in holdable)
-            and int(compiled.capacity[np.union1d(*holdable)].sum()) >= 2)
+    the posts have two seats between them that no one else's lock takes."""
+    if not all(len(h) for h in holdable):
+        return False
+    posts = np.union1d(*holdable)
+    others = compiled.lock_post.copy()
+    others[list(members)] = -1
+    locked = np.bincount(others[others >= 0], minlength=compiled.m)
+    return int(np.maximum(compiled.capacity[posts] - locked[posts], 0).sum()) >= 2
 
 
 def _may_hold(compiled: Compiled, cand: int, posts: IntArray, *,
@@ -348,7 +367,7 @@ def _solve_node(compiled: Compiled, relaxed: Compiled, fixes: Fixes, options: So
 
 
 def dive_round(compiled: Compiled, relaxed: Compiled, start: IntArray, options: SolveOptions,
-               deadline: float | None) -> IntArray | None:
+               deadline: float | None, solve_seconds: float = 0.0) -> IntArray | None:
     """A round of ``relaxed`` (couples dropped, perhaps more) that keeps every couple,
     dived to from its round ``start`` (:func:`_dive`); None if the dive finds none in time.
 
@@ -357,7 +376,7 @@ def dive_round(compiled: Compiled, relaxed: Compiled, start: IntArray, options: 
     dive = _dive(compiled, start,
                  lambda fixes: _solve_node(compiled, relaxed, fixes, options, deadline,
                                            narrow=True),
-                 deadline)
+                 deadline, solve_seconds)
     return dive.assignment
 
 

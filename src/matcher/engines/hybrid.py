@@ -36,13 +36,13 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import numpy as np
 
 from matcher.columns import BoolArray, FloatArray, IntArray
-from matcher.compile import Compiled, EdgeSet, compile_problem
+from matcher.compile import Compiled, EdgeSet
 from matcher.engines import flow
 from matcher.engines.base import EngineResult, TierValue
 from matcher.engines.blocking import blocked_rounds
@@ -138,7 +138,10 @@ def _relaxed(problem: Problem, compiled: Compiled) -> tuple[Problem, Compiled, l
                                                   "quotas": quotas}),
     })
     dropped += sorted(crossing)
-    relaxed_compiled = compile_problem(relaxed)
+    # The compiled problem less what was dropped (compiling again takes seconds at scale,
+    # once per quota dropped below).
+    relaxed_compiled = replace(compiled, problem=relaxed, couples=[], quotas=[
+        q for q in compiled.quotas if q.id not in crossing])
     first_clash = True
     while True:  # quota families that do not nest: drop the later quota of each clash
         clash = next((o for o in network_obstacles(relaxed_compiled)
@@ -152,13 +155,16 @@ def _relaxed(problem: Problem, compiled: Compiled) -> tuple[Problem, Compiled, l
         first_clash = False
         later = clash.split(" and ")[-1].split(" ")[0]
         dropped.append(later)
-        relaxed = _without_quota(relaxed, later)
-        relaxed_compiled = compile_problem(relaxed)
+        relaxed, relaxed_compiled = _without_quota(relaxed, relaxed_compiled, later)
 
 
-def _without_quota(problem: Problem, quota_id: str) -> Problem:
-    return problem.model_copy(update={"rules": problem.rules.model_copy(update={
+def _without_quota(problem: Problem, compiled: Compiled, quota_id: str
+                   ) -> tuple[Problem, Compiled]:
+    """``problem`` and its compiled form without the quota ``quota_id``."""
+    without = problem.model_copy(update={"rules": problem.rules.model_copy(update={
         "quotas": [q for q in problem.rules.quotas if q.id != quota_id]})})
+    return without, replace(compiled, problem=without,
+                            quotas=[q for q in compiled.quotas if q.id != quota_id])
 
 
 def _single_soft_to_drop(relaxed: Problem, compiled: Compiled, clash: str
@@ -170,8 +176,7 @@ def _single_soft_to_drop(relaxed: Problem, compiled: Compiled, clash: str
     for quota in compiled.quotas:
         if quota.id not in named or linear_form(quota) is None:
             continue
-        without = _without_quota(relaxed, quota.id)
-        without_compiled = compile_problem(without)
+        without, without_compiled = _without_quota(relaxed, compiled, quota.id)
         if not network_obstacles(without_compiled):
             return without, without_compiled, quota.id
     return None
@@ -218,6 +223,7 @@ class _Found:
     relaxed: Compiled
     dropped: list[str]
     relaxation: Relaxation | None
+    solve_seconds: float  # how long the relaxation's network solve took (a node's, about)
     priced_round: IntArray | None = None
     couples_round: IntArray | None = None
     priced_note: str = ""
@@ -246,6 +252,7 @@ def _relax(run: _Run) -> _Found | EngineResult:
         time_limit=(None if run.options.time_limit is None
                     else run.options.time_limit * RELAXATION_SHARE),
         workers=run.options.workers, seed=run.options.seed, engine="flow")
+    solve_started = time.monotonic()
     try:
         result = flow.solve(relaxed_compiled, relax_options)
     except EngineCapabilityError as error:  # e.g. costs too wide for 64 bits
@@ -259,7 +266,7 @@ def _relax(run: _Run) -> _Found | EngineResult:
         pairs = relaxed_compiled.pairs(result.assignment)
         relaxation = Relaxation(tier_values(relaxed_compiled, pairs), result.assignment,
                                 dropped)
-    return _Found(relaxed_compiled, dropped, relaxation)
+    return _Found(relaxed_compiled, dropped, relaxation, time.monotonic() - solve_started)
 
 
 def _price_dropped_quota(run: _Run, found: _Found) -> EngineResult | None:
@@ -299,7 +306,8 @@ def _search_couples(run: _Run, found: _Found) -> EngineResult | None:
                               now + run.budget(COUPLES_SECONDS, COUPLES_SHARE,
                                                unlimited=COUPLES_SECONDS_UNLIMITED),
                               root=found.relaxation.assignment,
-                              dive_deadline=now + run.budget(math.inf, DIVE_SHARE))
+                              dive_deadline=now + run.budget(math.inf, DIVE_SHARE),
+                              solve_seconds=found.solve_seconds)
     if search is None:
         return None
     if search.status is Status.optimal:
@@ -394,7 +402,8 @@ def _starting_round(run: _Run, found: _Found, plan: _ModelPlan) -> IntArray:
             # ... and, with couples dropped too, once every couple is kept (a dive)
             run.progress("hybrid:dive")
             dived = dive_round(compiled, found.relaxed, found.relaxation.assignment,
-                               run.options, time.monotonic() + run.budget(math.inf, DIVE_SHARE))
+                               run.options, time.monotonic() + run.budget(math.inf, DIVE_SHARE),
+                               found.solve_seconds)
             if dived is not None:
                 starts.append(dived)
     if found.priced_round is not None:
