@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 from hypothesis import given
 
 from matcher import SolveOptions, solve
+from matcher.compile import compile_problem
 from matcher.problem import Problem
 from matcher.verify import is_eligible
 from tests.strategies import problems
@@ -91,3 +93,15 @@ def test_every_eligibility_blocker_is_named_in_both_languages() -> None:
     for words in ("服务期不符", "学历低于硕士", "专业门类不符", "须掌握", "仅限女性", "级别低于 2",
                   "对口支援规则 kashgar_aid", "列为禁止的组合"):
         assert words in detail, (words, detail)
+
+
+@given(problems(max_candidates=7, max_posts=4))
+def test_forbids_finds_exactly_the_forbidden_pairs(problem: Problem) -> None:
+    """``Compiled.forbids`` (a binary search, for explaining at scale) against the list."""
+    compiled = compile_problem(problem)
+    listed = {(f.candidate, f.post) for f in problem.forbidden}
+    cand, post = np.divmod(np.arange(compiled.n * compiled.m), max(compiled.m, 1))
+    found = compiled.forbids(cand, post)
+    expected = [(problem.candidates[c].id, problem.posts[p].id) in listed
+                for c, p in zip(cand.tolist(), post.tolist(), strict=True)]
+    assert found.tolist() == expected

@@ -184,8 +184,18 @@ class Compiled:
         """Which pairs an unlocked candidate may hold: eligible (SPEC §3) and not forbidden."""
         ok = self.compat.allowed(cand, post)
         if self.forbidden_keys.size:
-            ok &= ~np.isin(self.pair_keys(cand, post), self.forbidden_keys)
+            ok &= ~self.forbids(cand, post)
         return ok
+
+    def forbids(self, cand: IntArray, post: IntArray) -> BoolArray:
+        """Which pairs are forbidden: a binary search in the sorted keys (``np.isin`` sorts
+        every forbidden key again on each call, which explaining thousands of candidates one
+        by one cannot afford)."""
+        keys, known = self.pair_keys(cand, post), self.forbidden_keys
+        if not known.size:
+            return np.zeros(len(keys), dtype=np.bool_)
+        found: BoolArray = known[np.minimum(np.searchsorted(known, keys), len(known) - 1)] == keys
+        return found
 
     def rank_of(self, cand: IntArray, post: IntArray) -> IntArray:
         """Wish rank of each pair (0 when no wish matches)."""
@@ -270,7 +280,7 @@ class Compiled:
         _, first = np.unique(self.pair_keys(cand, post), return_index=True)
         cand, post = cand[first], post[first]
         rank = self.rank_of(cand, post)
-        not_forbidden = ~np.isin(self.pair_keys(cand, post), self.forbidden_keys)
+        not_forbidden = ~self.forbids(cand, post)
         attributes_ok = compat.allowed(cand, post, with_pairings=False) & not_forbidden
         attributes_ok &= (rank > 0) | self.adjusts[cand]
         eligible = attributes_ok & compat.allowed(cand, post)

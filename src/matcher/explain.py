@@ -309,10 +309,8 @@ def blockers(compiled: Compiled, c: int, p: int, *, forbidden: bool = True) -> l
         found.append(Blocker("pairing", tuple(
             r.id for k, r in enumerate(compiled.problem.rules.pairings)
             if compat.rule_matches_class[v, k] or compat.rule_admits_profile[u, k])))
-    if forbidden:
-        key = compiled.pair_keys(np.array([c]), np.array([p]))
-        if np.isin(key, compiled.forbidden_keys).any():
-            found.append(Blocker("forbidden pair"))
+    if forbidden and compiled.forbids(np.array([c]), np.array([p])).any():
+        found.append(Blocker("forbidden pair"))
     return found
 
 
