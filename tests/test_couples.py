@@ -80,21 +80,7 @@ def test_branch_and_bound_matches_brute_force(problem: Problem) -> None:
 def test_a_split_couple_is_branched_on_and_kept_together() -> None:
     """The relaxation puts the partners in two prefectures (each's first wish); the answer
     keeps them together at the better joint option, proven optimal."""
-    def post(post_id: str, prefecture: str) -> dict[str, Any]:
-        return {"id": post_id, "province": "XJ", "prefecture": prefecture,
-                "programme": "health"}
-
-    problem = parse_problem({
-        "schema_version": "1", "name": "split",
-        "candidates": [
-            {"id": "A", "home_province": "SD", "partner": "B",
-             "wishes": [{"post": "P1"}, {"post": "P3"}]},
-            {"id": "B", "home_province": "SD", "partner": "A",
-             "wishes": [{"post": "P2"}, {"post": "P4"}]},
-        ],
-        "posts": [post("P1", "Hotan"), post("P2", "Kashgar"), post("P3", "Kashgar"),
-                  post("P4", "Hotan")],
-    })
+    problem = _two_prefectures()
     compiled = compile_problem(problem)
     _, relaxed, dropped = relaxed_problem(problem, compiled)
     assert dropped == ["couples"]
@@ -111,12 +97,12 @@ def test_a_split_couple_is_branched_on_and_kept_together() -> None:
     assert "branch and bound" in (solution.solver.note or "")
 
 
+def _post(post_id: str, prefecture: str) -> dict[str, Any]:
+    return {"id": post_id, "province": "XJ", "prefecture": prefecture, "programme": "health"}
+
+
 def _two_prefectures(*, adjust: bool = False) -> Problem:
     """A couple whose first wishes lie in two prefectures, with a seat for each in both."""
-    def post(post_id: str, prefecture: str, capacity: int = 1) -> dict[str, Any]:
-        return {"id": post_id, "province": "XJ", "prefecture": prefecture,
-                "programme": "health", "capacity": capacity}
-
     return parse_problem({
         "schema_version": "1", "name": "split",
         "candidates": [
@@ -125,8 +111,8 @@ def _two_prefectures(*, adjust: bool = False) -> Problem:
             {"id": "B", "home_province": "SD", "partner": "A", "accept_adjustment": adjust,
              "wishes": [{"post": "P2"}, {"post": "P4"}]},
         ],
-        "posts": [post("P1", "Hotan"), post("P2", "Kashgar"), post("P3", "Kashgar"),
-                  post("P4", "Hotan")],
+        "posts": [_post("P1", "Hotan"), _post("P2", "Kashgar"), _post("P3", "Kashgar"),
+                  _post("P4", "Hotan")],
     })
 
 
@@ -207,10 +193,6 @@ def test_dive_round_keeps_every_couple_of_a_relaxation() -> None:
 def test_a_locked_partner_draws_the_couple_to_the_lock_even_off_their_wishes() -> None:
     """A lock need not meet a candidate's wishes: the dive still places the couple in the
     lock's area (the partner at their Hotan wish), not unplaced."""
-    def post(post_id: str, prefecture: str) -> dict[str, Any]:
-        return {"id": post_id, "province": "XJ", "prefecture": prefecture,
-                "programme": "health"}
-
     problem = parse_problem({
         "schema_version": "1", "name": "locked",
         "candidates": [
@@ -218,7 +200,7 @@ def test_a_locked_partner_draws_the_couple_to_the_lock_even_off_their_wishes() -
             {"id": "B", "home_province": "SD", "partner": "A",
              "wishes": [{"post": "P2"}, {"post": "P3"}]},
         ],
-        "posts": [post("P1", "Hotan"), post("P2", "Kashgar"), post("P3", "Hotan")],
+        "posts": [_post("P1", "Hotan"), _post("P2", "Kashgar"), _post("P3", "Hotan")],
         "locks": [{"candidate": "A", "post": "P1"}],
     })
     compiled = compile_problem(problem)
