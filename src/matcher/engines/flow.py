@@ -682,7 +682,7 @@ def _misrouted(compiled: Compiled, assignment: IntArray, suspects: BoolArray
     which of them are on a forbidden pair."""
     cand = np.flatnonzero(suspects & (assignment >= 0) & (compiled.lock_post < 0))
     post = assignment[cand]
-    forbidden = np.isin(compiled.pair_keys(cand, post), compiled.forbidden_keys)
+    forbidden = compiled.forbids(cand, post)
     wrong = forbidden | _dearer_than_adjustment(compiled, compiled.rank_of(cand, post))
     return cand[wrong], forbidden[wrong]
 

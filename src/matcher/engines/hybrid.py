@@ -607,11 +607,11 @@ def reduced_edges(compiled: Compiled, hint: IntArray, relaxation: Relaxation | N
     locked = np.flatnonzero(compiled.lock_post >= 0)
     cand = np.concatenate([rc, *chosen_c, *extra_c, locked])
     post = np.concatenate([rp, *chosen_p, *extra_p, compiled.lock_post[locked]])
-    keys, first_index = np.unique(compiled.pair_keys(cand, post), return_index=True)
+    _, first_index = np.unique(compiled.pair_keys(cand, post), return_index=True)
     cand, post = cand[first_index], post[first_index]
     is_lock = compiled.lock_post[cand] == post
     keep = is_lock | ((compiled.lock_post[cand] < 0)
-                      & ~np.isin(keys, compiled.forbidden_keys)
+                      & ~compiled.forbids(cand, post)
                       & compat.allowed(cand, post))
     cand, post = cand[keep], post[keep]
     rank = compiled.rank_of(cand, post)

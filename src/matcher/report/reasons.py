@@ -179,8 +179,7 @@ class ReasonWriter:
             p = int(posts[np.flatnonzero(classes == v)[0]])
             for rule in self._conditions(c, p):
                 tally[rule] += int(count)
-        keys = compiled.pair_keys(np.full(len(posts), c, dtype=np.int64), posts)
-        forbidden = int(np.isin(keys, compiled.forbidden_keys).sum())
+        forbidden = int(compiled.forbids(np.full(len(posts), c, dtype=np.int64), posts).sum())
         if forbidden:
             tally["列为禁止的组合"] += forbidden
         return tally
