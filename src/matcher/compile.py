@@ -155,6 +155,14 @@ class Compiled:
         return partner
 
     @cached_property
+    def unlocked_seats(self) -> IntArray:
+        """Each post's seats less those its locks take (what unlocked candidates share)."""
+        locked = self.lock_post[self.lock_post >= 0]
+        seats = self.capacity - np.bincount(locked, minlength=self.m)
+        seats.flags.writeable = False
+        return seats
+
+    @cached_property
     def edges(self) -> EdgeSet:
         """Every pair a solution may contain, materialised (CP-SAT and small problems only:
         with 服从调剂 at national scale this is the trap DESIGN.md warns about)."""

@@ -41,8 +41,7 @@ def score_cutoffs(compiled: Compiled) -> FloatArray:
     cand, post, rank = ranked_options(compiled)  # by candidate, then rank, then post
     if len(cand) == 0:
         return cutoff
-    locked = np.flatnonzero(compiled.lock_post >= 0)
-    tally = _Tally(compiled.capacity - np.bincount(compiled.lock_post[locked], minlength=m))
+    tally = _Tally(compiled.unlocked_seats.copy())
     score = compiled.score[cand]
     by_level = np.argsort(-score, kind="stable")  # keeps candidate and rank order
     levels, starts = np.unique(-score[by_level], return_index=True)

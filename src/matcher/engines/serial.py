@@ -37,7 +37,7 @@ def serial_dictatorship(compiled: Compiled, reserved: dict[int, int] | None = No
     assignment = np.full(n, -1, dtype=np.int64)
     locked = np.flatnonzero(compiled.lock_post >= 0)
     assignment[locked] = compiled.lock_post[locked]
-    free = compiled.capacity - np.bincount(compiled.lock_post[locked], minlength=compiled.m)
+    free = compiled.unlocked_seats.copy()
     rc, rp, _ = ranked_options(compiled)
     starts = np.searchsorted(rc, np.arange(n + 1))
     partner = np.full(n, -1, dtype=np.int64)
