@@ -185,7 +185,7 @@ def test_dive_round_keeps_every_couple_of_a_relaxation() -> None:
     problem = _two_prefectures()
     compiled = compile_problem(problem)
     _, relaxed, _ = relaxed_problem(problem, compiled)
-    dived = dive_round(compiled, relaxed, np.array([0, 1]), SolveOptions(), None)
+    dived = dive_round(compiled, relaxed, np.array([0, 1]), SolveOptions(), None).assignment
     assert dived is not None and dived.tolist() == [0, 3]
     assert split_couples(compiled, dived) == []
 
@@ -207,7 +207,7 @@ def test_a_locked_partner_draws_the_couple_to_the_lock_even_off_their_wishes() -
     _, relaxed, _ = relaxed_problem(problem, compiled)
     apart = np.array([0, 1])  # A locked at P1 (Hotan), B at P2 (Kashgar)
     assert _together(compiled, apart, 0) == CoupleFix(area=int(compiled.scope[0]))
-    dived = dive_round(compiled, relaxed, apart, SolveOptions(), None)
+    dived = dive_round(compiled, relaxed, apart, SolveOptions(), None).assignment
     assert dived is not None and dived.tolist() == [0, 2]
 
 

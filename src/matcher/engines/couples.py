@@ -142,16 +142,12 @@ def branch_and_bound(compiled: Compiled, relaxed: Compiled, options: SolveOption
     short, so none starts that would end past its deadline, each expected to take
     ``solve_seconds`` (the relaxation's). None when a node's network solve is not proven
     optimal (shares of a total searched past the deadline): the caller falls back."""
-    dive_deadline = (None if deadline is None or dive_deadline is None
+    dive_deadline = (deadline if deadline is None or dive_deadline is None
                      else max(deadline, dive_deadline))
     order = list(compiled.problem.objective.order)
 
     def key(values: dict[str, TierValue]) -> tuple[TierValue, ...]:
         return tuple(-values[t] if t == "coverage" else values[t] for t in order)
-
-    def solve_node(fixes: Fixes, until: float | None = deadline, *,
-                   narrow: bool = False) -> EngineResult:
-        return _solve_node(compiled, relaxed, fixes, options, until, narrow=narrow)
 
     serial = itertools.count()
     heap: list[_Node] = []
@@ -163,7 +159,7 @@ def branch_and_bound(compiled: Compiled, relaxed: Compiled, options: SolveOption
         solve is not proven optimal). A round it repairs into may become the best."""
         nonlocal best, solved
         if known is None:
-            result = solve_node(fixes)
+            result = _solve_node(compiled, relaxed, fixes, options, deadline)
             solved += 1
             if result.status is Status.infeasible:
                 return None
@@ -184,9 +180,8 @@ def branch_and_bound(compiled: Compiled, relaxed: Compiled, options: SolveOption
     if first is False:
         return None
     if first is not None:  # the root splits couples (the repaired root may be the best)
-        dive = _dive(compiled, first.assignment,
-                     lambda fixes: solve_node(fixes, dive_deadline or deadline, narrow=True),
-                     dive_deadline or deadline, solve_seconds)
+        dive = dive_round(compiled, relaxed, first.assignment, options, dive_deadline,
+                          solve_seconds)
         solved += dive.solves
         if dive.assignment is not None:
             value = key(tier_values(compiled, compiled.pairs(dive.assignment)))
@@ -242,7 +237,7 @@ def branch_and_bound(compiled: Compiled, relaxed: Compiled, options: SolveOption
 
 
 @dataclass
-class _Dive:
+class Dive:
     """A round keeping every couple found by :func:`_dive` (None if none) and how many
     network solves it took."""
 
@@ -252,7 +247,7 @@ class _Dive:
 
 def _dive(compiled: Compiled, assignment: IntArray,
           solve_node: Callable[[Fixes], EngineResult], deadline: float | None,
-          solve_seconds: float = 0.0) -> _Dive:
+          solve_seconds: float = 0.0) -> Dive:
     """A round that keeps every couple, found fast.
 
     Branch and bound fixes one couple per node, so at national scale (dozens of couples
@@ -275,9 +270,9 @@ def _dive(compiled: Compiled, assignment: IntArray,
     while True:
         broken = split_couples(compiled, assignment)
         if not broken:
-            return _Dive(assignment, solves)
+            return Dive(assignment, solves)
         if any(k in fixes for k in broken):
-            return _Dive(None, solves)  # (a fixed couple split: two locks in two areas)
+            return Dive(None, solves)  # (a fixed couple split: two locks in two areas)
         together = {k: _together(compiled, assignment, k) for k in broken}
         attempts = [{**held, **together}] if held else []
         attempts += [together, {k: CoupleFix(unplaced=True) for k in broken}]
@@ -285,13 +280,13 @@ def _dive(compiled: Compiled, assignment: IntArray,
         for attempt in attempts:
             if deadline is not None and time.monotonic() + solve_seconds >= deadline:
                 # Out of time: the round in hand with its split couples unplaced.
-                return _Dive(_repaired(compiled, assignment) if solves else None, solves)
+                return Dive(_repaired(compiled, assignment) if solves else None, solves)
             result = solve_node({**fixes, **attempt})
             solves += 1
             if result.status is not Status.infeasible:
                 break
         if result.status is not Status.optimal or result.assignment is None:
-            return _Dive(None, solves)  # (out of time, or no room even unplaced)
+            return Dive(None, solves)  # (out of time, or no room even unplaced)
         fixes.update(attempt)
         assignment = result.assignment
 
@@ -333,10 +328,10 @@ def _seatable(compiled: Compiled, members: tuple[int, int], holdable: list[IntAr
     if not all(len(h) for h in holdable):
         return False
     posts = np.union1d(*holdable)
-    others = compiled.lock_post.copy()
-    others[list(members)] = -1
-    locked = np.bincount(others[others >= 0], minlength=compiled.m)
-    return int(np.maximum(compiled.capacity[posts] - locked[posts], 0).sum()) >= 2
+    seats = compiled.unlocked_seats[posts].copy()
+    own = compiled.lock_post[list(members)]
+    np.add.at(seats, np.searchsorted(posts, own[np.isin(own, posts)]), 1)  # theirs back
+    return int(np.maximum(seats, 0).sum()) >= 2
 
 
 def _may_hold(compiled: Compiled, cand: int, posts: IntArray, *,
@@ -367,17 +362,16 @@ def _solve_node(compiled: Compiled, relaxed: Compiled, fixes: Fixes, options: So
 
 
 def dive_round(compiled: Compiled, relaxed: Compiled, start: IntArray, options: SolveOptions,
-               deadline: float | None, solve_seconds: float = 0.0) -> IntArray | None:
+               deadline: float | None, solve_seconds: float = 0.0) -> Dive:
     """A round of ``relaxed`` (couples dropped, perhaps more) that keeps every couple,
-    dived to from its round ``start`` (:func:`_dive`); None if the dive finds none in time.
+    dived to from its round ``start`` (:func:`_dive`; no round if it finds none in time).
 
     For the hybrid's starting point when couples are not the only rule the relaxation
     dropped: with soft quotas dropped beside them, the round keeps every rule."""
-    dive = _dive(compiled, start,
+    return _dive(compiled, start,
                  lambda fixes: _solve_node(compiled, relaxed, fixes, options, deadline,
                                            narrow=True),
                  deadline, solve_seconds)
-    return dive.assignment
 
 
 def _branches(compiled: Compiled, node: _Node, k: int) -> list[CoupleFix]:

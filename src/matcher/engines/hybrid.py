@@ -403,7 +403,7 @@ def _starting_round(run: _Run, found: _Found, plan: _ModelPlan) -> IntArray:
             run.progress("hybrid:dive")
             dived = dive_round(compiled, found.relaxed, found.relaxation.assignment,
                                run.options, time.monotonic() + run.budget(math.inf, DIVE_SHARE),
-                               found.solve_seconds)
+                               found.solve_seconds).assignment
             if dived is not None:
                 starts.append(dived)
     if found.priced_round is not None:
