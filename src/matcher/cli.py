@@ -94,6 +94,7 @@ def solve(
     from matcher.solve import solve as run_solve
     from matcher.summary import summary_text
 
+    started = time.monotonic()  # the time limit covers reading the problem too
     printer = None if quiet else ProgressPrinter(sys.stderr)
     try:
         loaded = with_model(load_any(problem), model)
@@ -101,7 +102,7 @@ def solve(
         fail_invalid(error, "problem")
     freeze_loaded()  # the problem lives to the end of the command: see matcher.gc_pause
     options = SolveOptions(time_limit=time_limit, workers=workers, seed=seed,
-                           engine=engine.value, progress=printer)
+                           engine=engine.value, progress=printer, started=started)
     try:
         solution = run_solve(loaded, options)
         text = solution.model_dump_json(indent=1)

@@ -27,8 +27,11 @@ class SolveOptions:
     """How to solve: limits, parallelism, determinism and engine choice.
 
     ``time_limit`` is for the whole solve, all tiers together; ``None`` means run to proven
-    optimality. ``workers`` and ``seed`` make runs repeatable: the same input and options give
-    the same output.
+    optimality. It counts from ``started`` (a ``time.monotonic()`` reading) when given: the
+    CLI and the API pass the moment they began reading the problem, so that a limit covers
+    reading, checking and writing too, as the person who set it expects; otherwise from the
+    call to :func:`matcher.solve`. ``workers`` and ``seed`` make runs repeatable: the same
+    input and options give the same output.
     """
 
     time_limit: float | None = None
@@ -36,6 +39,7 @@ class SolveOptions:
     seed: int = 0
     engine: EngineName = "auto"
     progress: ProgressCallback | None = None
+    started: float | None = None
     # Name the rules that cannot hold together when there is no solution (a CP-SAT search of
     # its own); inner solves that only need the verdict, such as branch-and-bound nodes,
     # turn it off.

@@ -82,7 +82,8 @@ def _solve_json(problem_json: str, time_limit: float | None, seed: int, threads:
     from matcher.solve import solve
     from matcher.validation import parse_problem
 
-    options = SolveOptions(time_limit=time_limit, workers=threads, seed=seed, progress=progress)
+    options = SolveOptions(time_limit=time_limit, workers=threads, seed=seed, progress=progress,
+                           started=time.monotonic())  # the limit covers parsing too
     return _library_call(lambda: solve(parse_problem(problem_json), options).model_dump_json())
 
 

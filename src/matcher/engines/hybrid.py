@@ -73,7 +73,6 @@ CUTOFF_SLACK = 2  # score levels below a post's cutoff whose pairs stay in a red
 REDUCED_PAIRS = 250_000  # pair budget of a reduced model (ranked pairs come first)
 RELAXATION_SHARE = 0.5  # at most this share of the time limit goes to the relaxation
 REDUCED_SECONDS = 300.0  # the limit of a reduced model when the caller gives none
-WRITING_SHARE = 0.05  # kept back from the time limit for reasons and the solution file
 COUPLES_SECONDS = 30.0  # most seconds of branch and bound on split couples before CP-SAT
 COUPLES_SHARE = 0.5  # ... and at most this share of the time left under a limit
 # ... and without a limit, where only this search can prove the answer optimal (a 5k round
@@ -189,14 +188,13 @@ class _Run:
     compiled: Compiled
     options: SolveOptions
     started: float
-    deadline: float | None  # the time limit, less what writing the answer needs
+    deadline: float | None  # when the time limit (finishing kept back: matcher.solve) ends
     priority: PriorityCut | None  # pairs and clauses no envy-free round needs
 
     @classmethod
     def start(cls, compiled: Compiled, options: SolveOptions) -> _Run:
         started = time.monotonic()
-        deadline = (None if options.time_limit is None
-                    else started + options.time_limit * (1 - WRITING_SHARE))
+        deadline = None if options.time_limit is None else started + options.time_limit
         return cls(compiled, options, started, deadline, cut_by_priority(compiled))
 
     @property
