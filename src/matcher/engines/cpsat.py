@@ -126,7 +126,7 @@ HINT_SECONDS = 30.0  # at most this long to complete a hint into a full solution
 
 def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
                 deadline: float | None, *, hint: IntArray | None = None,
-                known_bound: TierCut | None = None) -> TierRun:
+                known_bound: TierCut | None = None, hints: bool = True) -> TierRun:
     """Optimise the tiers in order, each with the tiers before it fixed at their optimum and
     the previous solution (or ``hint``, an assignment) as a hint.
 
@@ -134,6 +134,9 @@ def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
     CP-SAT takes a complete feasible hint as its first solution but may never get back to an
     incomplete one on a large model. ``known_bound`` supplies bounds proven elsewhere (a
     relaxation): they are added as constraints, so CP-SAT stops as soon as it reaches one.
+    Without ``hints`` the model gets no hint (``hint``, a solution the caller vouches for,
+    only lets a tier already at its known bound be skipped): on some models CP-SAT spends
+    its whole limit in presolve when hinted.
     """
     compiled = sat.compiled
     workers = choose_workers(options, len(sat.x))
@@ -143,7 +146,9 @@ def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
     full: list[int] | None = None
     hint_feasible = False
     current: IntArray | None = None  # the assignment of the solution in hand
-    if hint is not None:
+    if hint is not None and not hints:
+        current = hint
+    elif hint is not None:
         full = _complete_hint(sat, hint, options, deadline)
         hint_feasible = full is not None
         current = hint if hint_feasible else None
@@ -166,7 +171,7 @@ def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
                 if known is not None:
                     sat.model.add(expr >= known)
         if (known is not None and current is not None
-                and _scaled_tier(sat, tier, current) == known):
+                and scaled_tier(sat, tier, current) == known):
             # The solution in hand already meets a proven bound: nothing to search.
             bound[tier] = _tier_bound(sat, tier, known)
             fixed[tier] = known
@@ -174,7 +179,9 @@ def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
             sat.model.clear_objective()  # type: ignore[no-untyped-call]
             found_any = True
             continue
-        if full is not None:
+        if not hints:
+            pass
+        elif full is not None:
             _hint_everything(sat.model, full)
         elif hint is not None:
             _hint_pairs(sat, hint)
@@ -215,7 +222,7 @@ def _decode(sat: SatModel, values: list[bool]) -> IntArray:
     return assignment
 
 
-def _scaled_tier(sat: SatModel, tier: str, assignment: IntArray) -> int:
+def scaled_tier(sat: SatModel, tier: str, assignment: IntArray) -> int:
     """A tier's value for an assignment, in the model's units."""
     value = tier_values(sat.compiled, sat.compiled.pairs(assignment))[tier]
     scaled = Fraction(value) * (sat.quota_scale if tier == "quotas" else 1)

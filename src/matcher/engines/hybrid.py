@@ -60,6 +60,7 @@ from matcher.engines.cutoffs import (
 from matcher.engines.keeps import broken_rules, keeps_every_rule
 from matcher.engines.lagrangian import linear_form, price_quota
 from matcher.engines.network import network_obstacles
+from matcher.engines.reseat import reseated
 from matcher.engines.serial import ranked_options, serial_dictatorship
 from matcher.errors import EngineCapabilityError
 from matcher.objective import tier_values
@@ -84,6 +85,12 @@ DIVE_SHARE = 0.8
 MODEL_SHARE = 0.1  # CP-SAT is not started with less than this share of the time left
 BLOCKING_SHARE = 0.8  # of the time left, for blocked rounds when CP-SAT will not run
 MODEL_RANKED_PAIRS = 500_000  # ... nor with more envy clauses (100k, 1.5M: 4.7 GB, no gain)
+# Under priority the adjusted seats (:mod:`.reseat`, a small model that settles most of the
+# quotas tier) are re-seated in the start, for at most this long or this share of the time
+# left, and again in CP-SAT's answer, which leaves them this share of its time.
+RESEAT_SECONDS = 60.0
+RESEAT_START_SHARE = 0.15
+RESEAT_FINAL_SHARE = 0.3
 PRICED_SECONDS = 60.0  # most seconds of pricing one soft quota into the network
 PRICED_SHARE = 0.5  # ... and at most this share of the time left under a limit
 
@@ -353,6 +360,8 @@ def _search_model(run: _Run, found: _Found) -> EngineResult:
         found.relaxation.values[first] if found.relaxation is not None and first else None))
     plan = _ModelPlan.of(run)
     hint = _starting_round(run, found, plan)
+    if compiled.problem.rules.respect_priority:
+        hint = _reseated(run, found, hint, RESEAT_START_SHARE)
     if first:
         run.progress("hybrid:start",
                      objective=tier_values(compiled, compiled.pairs(hint))[first])
@@ -375,7 +384,38 @@ def _search_model(run: _Run, found: _Found) -> EngineResult:
                                 engine=NAME, note=(
                                     f"no round keeping every rule was found: the best start "
                                     f"breaks {', '.join(broken)}; CP-SAT not run ({why})"))
-    return _solve_model(run, found, plan, hint, note)
+    if not compiled.problem.rules.respect_priority:
+        return _solve_model(run, found, plan, hint, note)
+    if plan.deadline is not None:  # time for re-seating CP-SAT's answer
+        left = plan.deadline - time.monotonic()
+        plan = replace(plan, deadline=plan.deadline - min(RESEAT_SECONDS,
+                                                          RESEAT_FINAL_SHARE * left))
+    return _polished(run, found, _solve_model(run, found, plan, hint, note))
+
+
+def _reseated(run: _Run, found: _Found, assignment: IntArray, share: float) -> IntArray:
+    """``assignment`` with its adjusted seats re-seated (:mod:`.reseat`) within ``share``
+    of the time left (the relaxation's bounds as cuts)."""
+    run.progress("hybrid:reseat")
+    until = time.monotonic() + run.budget(RESEAT_SECONDS, share, unlimited=RESEAT_SECONDS)
+    return reseated(run.compiled, assignment, run.options, run.started, until,
+                    lambda sat: _cuts(found.relaxation, run.order, sat.quota_scale))
+
+
+def _polished(run: _Run, found: _Found, result: EngineResult) -> EngineResult:
+    """CP-SAT's answer under priority with its adjusted seats re-seated, when that is
+    better: its bounds stand (they bound the optimum, not the answer)."""
+    if result.assignment is None or result.status is not Status.feasible:
+        return result
+    compiled = run.compiled
+    better = _reseated(run, found, result.assignment, 1.0)
+    if not _worse(compiled, result.assignment, better) or better is result.assignment:
+        return result
+    values = tier_values(compiled, compiled.pairs(better))
+    proven = all(result.bound.get(t) == values[t] for t in run.order)
+    return EngineResult(Status.optimal if proven else Status.feasible, better,
+                        bound=result.bound, engine=NAME,
+                        note=f"{result.note}; adjusted seats re-seated after CP-SAT")
 
 
 def _starting_round(run: _Run, found: _Found, plan: _ModelPlan) -> IntArray:

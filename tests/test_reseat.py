@@ -1,0 +1,130 @@
+"""Re-seating the adjusted holders of an envy-free round (``engines.reseat``): it keeps every
+rule, never makes the round worse, never beats the true optimum, and respects each post's
+threshold (a lower scorer may not take a seat a worse-off fan outscores them for)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from hypothesis import given
+
+from matcher.compile import compile_problem
+from matcher.engines.base import EngineResult
+from matcher.engines.keeps import keeps_every_rule
+from matcher.engines.reseat import (
+    best_in_neighbourhood,
+    reseat_edges,
+    reseat_pool,
+    reseated,
+    thresholds,
+)
+from matcher.engines.serial import serial_dictatorship
+from matcher.objective import tier_values
+from matcher.options import SolveOptions
+from matcher.problem import Problem
+from matcher.solution import Status
+from matcher.solve import build_solution
+from matcher.validation import parse_problem
+from matcher.verify import verify
+from tests.bruteforce import brute_force_optimum
+from tests.strategies import problem_dicts
+
+
+def _key(problem: Problem, values: dict[str, Any]) -> tuple[Fraction, ...]:
+    """Tier values as a tuple that sorts best first."""
+    return tuple(-Fraction(values[t]) if t == "coverage" else Fraction(values[t])
+                 for t in problem.objective.order)
+
+
+def _reseat(problem: Problem, start: np.ndarray) -> np.ndarray:
+    compiled = compile_problem(problem)
+    return reseated(compiled, start, SolveOptions(), 0.0, None)
+
+
+def _round(problem: Problem, held: dict[str, str]) -> np.ndarray:
+    index = {p.id: k for k, p in enumerate(problem.posts)}
+    return np.array([index.get(held.get(c.id, ""), -1) for c in problem.candidates],
+                    dtype=np.int64)
+
+
+@given(problem_dicts(max_candidates=7, max_posts=4).map(
+    lambda raw: parse_problem({**raw, "rules": {**raw["rules"], "respect_priority": True}})))
+def test_reseating_keeps_every_rule_and_never_worsens_or_beats_the_optimum(problem: Problem
+                                                                           ) -> None:
+    compiled = compile_problem(problem)
+    start = serial_dictatorship(compiled)
+    if not keeps_every_rule(compiled, start):
+        return
+    best = best_in_neighbourhood(compiled, start, SolveOptions(), 0.0, None)
+    assert best is not None and keeps_every_rule(compiled, best)  # by construction
+    found = reseated(compiled, start, SolveOptions(), 0.0, None)
+    solution = build_solution(compiled, EngineResult(Status.feasible, found), 0.0,
+                              SolveOptions())
+    assert verify(problem, solution) == []
+    before = tier_values(compiled, compiled.pairs(start))
+    after = tier_values(compiled, compiled.pairs(found))
+    assert _key(problem, after) <= _key(problem, before)
+    optimum = brute_force_optimum(problem)
+    assert optimum is not None  # the start keeps every rule
+    assert _key(problem, after) >= _key(problem, dict(optimum))
+
+
+def _province_problem(*, envious_fan: bool, quotas_first: bool = False) -> Problem:
+    """C holds P2, which A and B also want; one of A and B takes P1 by adjustment. A's
+    province is capped at none placed. With ``envious_fan``, D wants P1 and scores between
+    A and B, so only A may hold it. With ``quotas_first`` the cap outranks coverage."""
+    candidates: list[dict[str, Any]] = [
+        {"id": "C", "score": 95, "wishes": [{"post": "P2"}]},
+        {"id": "A", "score": 90, "recruit_province": "HA", "accept_adjustment": True,
+         "wishes": [{"post": "P2"}]},
+        {"id": "B", "score": 80, "recruit_province": "SD", "accept_adjustment": True,
+         "wishes": [{"post": "P2"}]},
+    ]
+    if envious_fan:
+        candidates.append({"id": "D", "score": 85, "wishes": [{"post": "P1"}]})
+    for candidate in candidates:
+        candidate["home_province"] = "SC"
+    post = {"capacity": 1, "province": "XJ", "prefecture": "Hotan", "programme": "teaching"}
+    return parse_problem({
+        "schema_version": "1", "name": "reseat",
+        "candidates": candidates,
+        "posts": [{"id": "P1", **post}, {"id": "P2", **post}],
+        "rules": {"respect_priority": True, "quotas": [
+            {"id": "ha-none", "candidates": {"recruit_province": "HA"}, "max": 0,
+             "hard": False}]},
+        "objective": {"order": ["quotas", "coverage", "preferences"] if quotas_first
+                      else ["coverage", "quotas", "preferences"]},
+    })
+
+
+def test_a_seat_by_adjustment_goes_to_the_province_under_its_cap() -> None:
+    problem = _province_problem(envious_fan=False)
+    start = _round(problem, {"C": "P2", "A": "P1"})
+    found = _reseat(problem, start)
+    assert found.tolist() == _round(problem, {"C": "P2", "B": "P1"}).tolist()
+
+
+def test_a_seat_stays_with_the_holder_a_worse_off_fan_does_not_outscore() -> None:
+    problem = _province_problem(envious_fan=True)
+    compiled = compile_problem(problem)
+    start = _round(problem, {"C": "P2", "A": "P1"})
+    assert keeps_every_rule(compiled, start)
+    # score levels 80 < 85 < 90 < 95: P1's worse-off fan is D (85), P2's are A and B
+    assert thresholds(compiled, start).tolist() == [1, 2]
+    assert reseat_pool(compiled, start).tolist() == [False, True, True, False]
+    edges, fixed = reseat_edges(compiled, start)
+    assert sorted(zip(edges.cand[~fixed].tolist(), edges.post[~fixed].tolist(),
+                      strict=True)) == [(1, 0)]  # A may hold P1; B (80) < D (85) may not
+    assert _reseat(problem, start).tolist() == start.tolist()
+
+
+def test_a_seat_a_worse_off_fan_wants_is_not_left_empty() -> None:
+    """The cap outranks coverage, so emptying P1 would meet it; but D, unplaced, wants P1:
+    it must stay full, and A is the only one who may hold it."""
+    problem = _province_problem(envious_fan=True, quotas_first=True)
+    start = _round(problem, {"C": "P2", "A": "P1"})
+    assert _reseat(problem, start).tolist() == start.tolist()
+    best = best_in_neighbourhood(compile_problem(problem), start, SolveOptions(), 0.0, None)
+    assert best is not None and best.tolist() == start.tolist()
