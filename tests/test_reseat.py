@@ -114,7 +114,7 @@ def test_a_seat_stays_with_the_holder_a_worse_off_fan_does_not_outscore() -> Non
     # score levels 80 < 85 < 90 < 95: P1's worse-off fan is D (85), P2's are A and B
     assert thresholds(compiled, start).tolist() == [1, 2]
     assert reseat_pool(compiled, start).tolist() == [False, True, True, False]
-    edges, fixed = reseat_edges(compiled, start)
+    edges, fixed = reseat_edges(compiled, start, thresholds(compiled, start))
     assert sorted(zip(edges.cand[~fixed].tolist(), edges.post[~fixed].tolist(),
                       strict=True)) == [(1, 0)]  # A may hold P1; B (80) < D (85) may not
     assert _reseat(problem, start).tolist() == start.tolist()

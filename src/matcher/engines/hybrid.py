@@ -360,8 +360,8 @@ def _search_model(run: _Run, found: _Found) -> EngineResult:
         found.relaxation.values[first] if found.relaxation is not None and first else None))
     plan = _ModelPlan.of(run)
     hint = _starting_round(run, found, plan)
-    if compiled.problem.rules.respect_priority:
-        hint = _reseated(run, found, hint, RESEAT_START_SHARE)
+    if compiled.problem.rules.respect_priority:  # all the time left when CP-SAT will not run
+        hint = _reseated(run, found, hint, 1.0 if plan.too_big else RESEAT_START_SHARE)
     if first:
         run.progress("hybrid:start",
                      objective=tier_values(compiled, compiled.pairs(hint))[first])

@@ -39,7 +39,7 @@ from matcher.engines.serial import ranked_options
 from matcher.objective import tier_values
 from matcher.options import SolveOptions
 
-RESEAT_PAIRS = 400_000  # pool pairs beyond this are left out (highest scorers kept)
+RESEAT_PAIRS = 150_000  # pool pairs beyond this are left out (highest scorers kept)
 _EMPTY = np.zeros(0, dtype=np.int64)
 
 
@@ -57,34 +57,35 @@ def reseat_pool(compiled: Compiled, assignment: IntArray) -> BoolArray:
 def thresholds(compiled: Compiled, assignment: IntArray) -> FloatArray:
     """Per post, the highest score level of a candidate who ranks it, may hold it and is
     worse off than it (``-inf`` where there is none)."""
-    cand, post, rank = ranked_options(compiled)
-    held = assignment[cand]
-    placed = held >= 0
-    held_rank = np.zeros(len(cand), dtype=np.int64)
-    held_rank[placed] = compiled.rank_of(cand[placed], held[placed])
+    cand, post, rank = ranked_options(compiled)  # millions of pairs at national scale
+    placed = np.flatnonzero(assignment >= 0)
+    rank_held = np.zeros(compiled.n, dtype=np.int64)  # so ranks are looked up per candidate
+    rank_held[placed] = compiled.rank_of(placed, assignment[placed])
+    held_rank = rank_held[cand]
     worse = (held_rank == 0) | (held_rank > rank)
-    worse &= held != post
+    worse &= assignment[cand] != post
     level = score_levels(compiled).astype(np.float64)
     threshold = np.full(compiled.m, -np.inf)
     np.maximum.at(threshold, post[worse], level[cand[worse]])
     return threshold
 
 
-def reseat_edges(compiled: Compiled, assignment: IntArray) -> tuple[EdgeSet, BoolArray]:
+def reseat_edges(compiled: Compiled, assignment: IntArray, threshold: FloatArray
+                 ) -> tuple[EdgeSet, BoolArray]:
     """The neighbourhood's pairs and which of them are fixed (kept by a candidate outside
-    the pool); the round itself is among them."""
+    the pool), given the posts' :func:`thresholds`; the round itself is among them."""
     pool = reseat_pool(compiled, assignment)
-    threshold = thresholds(compiled, assignment)
     kept = np.flatnonzero((assignment >= 0) & ~pool)
     filled = np.bincount(assignment[kept], minlength=compiled.m)
     open_posts = np.flatnonzero(filled < compiled.capacity)
     members = np.flatnonzero(pool)
     level = score_levels(compiled)
     cand, post = _pool_pairs(compiled, members, open_posts, level, threshold)
-    cand = np.concatenate([kept, cand])
-    post = np.concatenate([assignment[kept], post])
-    order = np.lexsort((post, cand))
-    cand, post = cand[order], post[order]
+    seated = members[assignment[members] >= 0]  # the pool's own seats, beyond any budget
+    cand = np.concatenate([kept, seated, cand])
+    post = np.concatenate([assignment[kept], assignment[seated], post])
+    _, first = np.unique(compiled.pair_keys(cand, post), return_index=True)
+    cand, post = cand[first], post[first]  # sorted by candidate, then post
     rank = compiled.rank_of(cand, post)
     locked = compiled.lock_post[cand] == post
     ok = np.ones(len(cand), dtype=np.bool_)
@@ -146,10 +147,10 @@ def best_in_neighbourhood(compiled: Compiled, assignment: IntArray, options: Sol
                           ) -> IntArray | None:
     """CP-SAT's best round of the neighbourhood of ``assignment`` (an envy-free round keeping
     every rule), tier by tier; ``None`` when it found none by ``deadline``."""
-    edges, fixed = reseat_edges(compiled, assignment)
+    threshold = thresholds(compiled, assignment)
+    edges, fixed = reseat_edges(compiled, assignment, threshold)
     if fixed.all():
         return assignment
-    threshold = thresholds(compiled, assignment)
     sat = build_model(compiled, edges=edges, fans=Fans(_EMPTY, _EMPTY, _EMPTY),
                       full_posts=np.flatnonzero(np.isfinite(threshold)))
     for i in np.flatnonzero(fixed).tolist():
