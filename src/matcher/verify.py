@@ -8,6 +8,7 @@ a solution is tested through :func:`verify`.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -377,6 +378,13 @@ def _priority(problem: Problem, placed: list[Placed]) -> Iterator[Violation]:
     for c, p, _ in placed:
         holders[p.id].append(c)
         post_of.setdefault(c.id, p)
+    # A post gives cause for envy only to scores above this: its lowest unlocked holder's
+    # (-inf with a free seat, +inf when full of locked holders). Checked first, it spares
+    # reading the ranks of the millions of wished pairs a national round's low scorers have.
+    open_above = {
+        p.id: -math.inf if len(holders[p.id]) < p.capacity else min(
+            (h.score for h in holders[p.id] if (h.id, p.id) not in locks), default=math.inf)
+        for p in problem.posts}
     wished = _WishIndex(problem.posts)
     forbidden = _forbidden_pairs(problem)
     for j in problem.candidates:
@@ -385,6 +393,8 @@ def _priority(problem: Problem, placed: list[Placed]) -> Iterator[Violation]:
         held = post_of.get(j.id)
         held_rank = rank_of(j, held) if held is not None else None
         for p in wished.posts_of(j):
+            if not j.score > open_above[p.id]:
+                continue
             rank = rank_of(j, p)
             # An unranked (adjusted) post, or none, is worse than any ranked post.
             if rank is None or (held_rank is not None and held_rank <= rank):

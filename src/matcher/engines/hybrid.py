@@ -29,6 +29,10 @@ quotas restricting both sides, quota families that do not nest).
    have one, and drops the envy clauses that this implies.
    A reduced model's answer is feasible; its bound is the relaxation's, and its status is
    ``optimal`` only when it meets that bound.
+
+Under priority the adjusted seats (服从调剂) are re-seated (:mod:`matcher.engines.reseat`)
+in the starting point and again in CP-SAT's answer: a small exact model of who holds
+them, with every other seat kept, that settles most of the quotas tier.
 """
 
 from __future__ import annotations
