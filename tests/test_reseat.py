@@ -11,6 +11,7 @@ import numpy as np
 from hypothesis import given
 
 from matcher.compile import compile_problem
+from matcher.engines import hybrid
 from matcher.engines.base import EngineResult
 from matcher.engines.keeps import keeps_every_rule
 from matcher.engines.reseat import (
@@ -128,3 +129,20 @@ def test_a_seat_a_worse_off_fan_wants_is_not_left_empty() -> None:
     assert _reseat(problem, start).tolist() == start.tolist()
     best = best_in_neighbourhood(compile_problem(problem), start, SolveOptions(), 0.0, None)
     assert best is not None and best.tolist() == start.tolist()
+
+
+def test_the_hybrid_reseats_cpsat_answer_and_keeps_its_bounds() -> None:
+    """The hybrid's last step under priority: an answer CP-SAT left with a seat to gain is
+    re-seated; what CP-SAT proved still bounds the optimum, so the bounds stay."""
+    problem = _province_problem(envious_fan=False)
+    compiled = compile_problem(problem)
+    run = hybrid._Run.start(compiled, SolveOptions())
+    found = hybrid._Found(compiled, [], None, 0.0)
+    answer = EngineResult(Status.feasible, _round(problem, {"C": "P2", "A": "P1"}),
+                          bound={"coverage": 2}, engine="hybrid", note="CP-SAT")
+    polished = hybrid._polished(run, found, answer)
+    assert polished.assignment is not None
+    assert polished.assignment.tolist() == _round(problem, {"C": "P2", "B": "P1"}).tolist()
+    assert polished.bound == {"coverage": 2}
+    assert polished.status is Status.feasible
+    assert "re-seated" in polished.note
