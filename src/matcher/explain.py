@@ -36,10 +36,15 @@ def candidate_options(compiled: Compiled, c: int,
     ``cache`` keeps the posts open to adjustment per eligibility profile, which many
     candidates share.
     """
+    compat = compiled.compat
+    if not compat.candidate_ok[c]:
+        return np.zeros(0, dtype=np.int64)
     ranked = compiled.wishes.posts_of(c)
-    posts = ranked
+    posts = ranked[compat.allowed(np.full(len(ranked), c, dtype=np.int64), ranked)]
     if compiled.adjusts[c]:
-        compat = compiled.compat
+        # The profile's posts are allowed by construction (one row of the eligibility
+        # matrices): checking thousands of them again per candidate was most of the time
+        # of explaining a national round with seats left free.
         u = int(compat.profile[c])
         others = cache.get(u) if cache is not None else None
         if others is None:
@@ -49,15 +54,13 @@ def candidate_options(compiled: Compiled, c: int,
                 cache[u] = others
         extra = others if len(ranked) == 0 else others[~np.isin(others, ranked,
                                                                    kind="table")]
-        posts = np.concatenate([ranked, extra])
-    cand = np.full(len(posts), c, dtype=np.int64)
-    keep = compiled.compat.allowed(cand, posts)
+        posts = np.concatenate([posts, extra])
     keys = compiled.forbidden_keys  # sorted: this candidate's are one short run
     m = max(compiled.m, 1)
     lo, hi = np.searchsorted(keys, [c * m, (c + 1) * m])
     if hi > lo:
-        keep &= ~np.isin(posts, keys[lo:hi] - c * m)
-    result: IntArray = posts[keep]
+        posts = posts[~np.isin(posts, keys[lo:hi] - c * m)]
+    result: IntArray = posts
     return result
 
 
