@@ -176,6 +176,14 @@ class Compiled:
         return Pairs(cand, post, rank, self.costs(cand, post, rank),
                      self.lock_post[cand] == post)
 
+    def held_ranks(self, assignment: IntArray) -> IntArray:
+        """Each candidate's wish rank at the post they hold (0 when unplaced or adjusted):
+        looked up once per candidate, not per ranked pair (millions at national scale)."""
+        placed = np.flatnonzero(assignment >= 0)
+        ranks = np.zeros(self.n, dtype=np.int64)
+        ranks[placed] = self.rank_of(placed, assignment[placed])
+        return ranks
+
     @property
     def n(self) -> int:
         return self.candidates.size

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from matcher.columns import IntArray
 from matcher.compile import Compiled, CompiledQuota, Pairs
 
 TierValue = int | Fraction
@@ -25,6 +26,18 @@ def tier_values(compiled: Compiled, pairs: Pairs,
         "quotas": quotas,
         "preferences": int(pairs.cost.sum()),
     }
+
+
+def lexicographic_key(compiled: Compiled, values: dict[str, TierValue]
+                      ) -> tuple[TierValue, ...]:
+    """Tier values in the objective's order, each smaller-is-better (coverage negated)."""
+    order = compiled.problem.objective.order
+    return tuple(-values[t] if t == "coverage" else values[t] for t in order)
+
+
+def round_key(compiled: Compiled, assignment: IntArray) -> tuple[TierValue, ...]:
+    """:func:`lexicographic_key` of a round (post index per candidate, -1 = unplaced)."""
+    return lexicographic_key(compiled, tier_values(compiled, compiled.pairs(assignment)))
 
 
 def holds(quota: CompiledQuota, pairs: Pairs) -> bool:

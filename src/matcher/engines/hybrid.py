@@ -67,7 +67,7 @@ from matcher.engines.network import network_obstacles
 from matcher.engines.reseat import reseated
 from matcher.engines.serial import ranked_options, serial_dictatorship
 from matcher.errors import EngineCapabilityError
-from matcher.objective import tier_values
+from matcher.objective import lexicographic_key, round_key, tier_values
 from matcher.options import Progress, SolveOptions
 from matcher.problem import Problem
 from matcher.solution import Status
@@ -513,7 +513,7 @@ def _tightened(compiled: Compiled, relaxation: Relaxation, search: Search) -> Re
     bound = search.bound
     if search.assignment is not None:
         found = tier_values(compiled, compiled.pairs(search.assignment))
-        bound = min(bound, found, key=lambda values: _key(compiled, values))
+        bound = min(bound, found, key=lambda values: lexicographic_key(compiled, values))
     return _with_bound(compiled, relaxation, bound)
 
 
@@ -524,31 +524,24 @@ def _with_bound(compiled: Compiled, relaxation: Relaxation,
     order = list(compiled.problem.objective.order)
     bound = {**bound, "coverage": math.floor(bound["coverage"]),  # whole-valued tiers
              "preferences": math.ceil(bound["preferences"])}
-    if _key(compiled, bound) <= _key(compiled, relaxation.values):
+    if lexicographic_key(compiled, bound) <= lexicographic_key(compiled, relaxation.values):
         return relaxation
     return Relaxation({**relaxation.values, **{t: bound[t] for t in order}},
                       relaxation.assignment, relaxation.dropped)
-
-
-def _key(compiled: Compiled, values: dict[str, TierValue]) -> tuple[TierValue, ...]:
-    """Tier values in the objective's order, each smaller-is-better."""
-    order = list(compiled.problem.objective.order)
-    return tuple(-values[t] if t == "coverage" else values[t] for t in order)
 
 
 def _worse(compiled: Compiled, assignment: IntArray | None, other: IntArray) -> bool:
     """Whether ``assignment`` (None: no round) is worse than ``other`` by the objective."""
     if assignment is None:
         return True
-    return (_key(compiled, tier_values(compiled, compiled.pairs(other)))
-            < _key(compiled, tier_values(compiled, compiled.pairs(assignment))))
+    return round_key(compiled, other) < round_key(compiled, assignment)
 
 
 def best_start(compiled: Compiled, rounds: list[IntArray]) -> IntArray:
     """The best of ``rounds`` that keeps every rule, by the lexicographic objective; the
     first round when none does (CP-SAT then takes its pairs as a partial hint)."""
     solutions = [r for r in rounds if keeps_every_rule(compiled, r)]
-    return min(solutions, key=lambda r: _key(compiled, tier_values(compiled, compiled.pairs(r))),
+    return min(solutions, key=lambda r: round_key(compiled, r),
                default=rounds[0])
 
 

@@ -27,10 +27,7 @@ def envious(compiled: Compiled, assignment: IntArray) -> BoolArray:
     for its post (SPEC §4 Priority): the candidate holds a worse rank or none, and the post
     has a free seat or a lower-scoring unlocked holder."""
     cand, post, rank = ranked_options(compiled)
-    placed = np.flatnonzero(assignment >= 0)
-    rank_held = np.zeros(compiled.n, dtype=np.int64)  # per candidate: a national round has
-    rank_held[placed] = compiled.rank_of(placed, assignment[placed])  # millions of pairs
-    held_rank = rank_held[cand]
+    held_rank = compiled.held_ranks(assignment)[cand]
     wants = (held_rank == 0) | (held_rank > rank)
     m = compiled.m
     filled = np.bincount(assignment[assignment >= 0], minlength=m)

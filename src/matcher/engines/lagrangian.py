@@ -32,7 +32,7 @@ from matcher.engines import flow
 from matcher.engines.base import TierValue
 from matcher.engines.substitution import quota_signatures
 from matcher.errors import EngineCapabilityError
-from matcher.objective import tier_values
+from matcher.objective import lexicographic_key, round_key, tier_values
 from matcher.options import SolveOptions
 from matcher.solution import Status
 
@@ -97,9 +97,6 @@ def price_quota(compiled: Compiled, relaxed: Compiled, quota: CompiledQuota,
     placed = min(compiled.n, int(compiled.capacity.sum()))
     most_g = abs(form.constant) + placed * (abs(form.pair) + abs(form.base))
 
-    def key(values: dict[str, TierValue]) -> tuple[TierValue, ...]:
-        return tuple(-values[t] if t == "coverage" else values[t] for t in order)
-
     def priced(assignment: IntArray, mu: Fraction, tier: str
                ) -> tuple[dict[str, TierValue], Fraction]:
         """The priced value of a round (a bound when it is a priced optimum) and its g."""
@@ -144,10 +141,11 @@ def price_quota(compiled: Compiled, relaxed: Compiled, quota: CompiledQuota,
         mended = _swapped(compiled, relaxed, quota, form, near)
         if mended is not None:
             rounds.append(mended)
-    best_round = min(rounds, key=lambda r: key(tier_values(compiled, compiled.pairs(r))))
-    best_bound = max(bounds, key=key)
+    best_round = min(rounds, key=lambda r: round_key(compiled, r))
+    best_bound = max(bounds, key=lambda values: lexicographic_key(compiled, values))
     found = tier_values(compiled, compiled.pairs(best_round))
-    status = Status.optimal if key(found) == key(best_bound) else Status.feasible
+    status = (Status.optimal if lexicographic_key(compiled, found)
+              == lexicographic_key(compiled, best_bound) else Status.feasible)
     return Priced(status, np.asarray(best_round), best_bound, solves)
 
 

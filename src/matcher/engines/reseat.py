@@ -36,7 +36,7 @@ from matcher.engines.cpsat_model import SatModel, build_model
 from matcher.engines.cpsat_priority import Fans, score_levels
 from matcher.engines.keeps import keeps_every_rule
 from matcher.engines.serial import ranked_options
-from matcher.objective import tier_values
+from matcher.objective import round_key
 from matcher.options import SolveOptions
 
 RESEAT_PAIRS = 150_000  # pool pairs beyond this are left out (highest scorers kept)
@@ -45,12 +45,9 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 
 def reseat_pool(compiled: Compiled, assignment: IntArray) -> BoolArray:
     """The candidates whose seats the neighbourhood moves (see the module docstring)."""
-    placed = assignment >= 0
-    rank = np.zeros(compiled.n, dtype=np.int64)
-    rank[placed] = compiled.rank_of(np.flatnonzero(placed), assignment[placed])
     pool: BoolArray = (compiled.adjusts & compiled.compat.candidate_ok
                        & (compiled.lock_post < 0) & (compiled.partner < 0)
-                       & (~placed | (rank == 0)))
+                       & (compiled.held_ranks(assignment) == 0))
     return pool
 
 
@@ -58,10 +55,7 @@ def thresholds(compiled: Compiled, assignment: IntArray) -> FloatArray:
     """Per post, the highest score level of a candidate who ranks it, may hold it and is
     worse off than it (``-inf`` where there is none)."""
     cand, post, rank = ranked_options(compiled)  # millions of pairs at national scale
-    placed = np.flatnonzero(assignment >= 0)
-    rank_held = np.zeros(compiled.n, dtype=np.int64)  # so ranks are looked up per candidate
-    rank_held[placed] = compiled.rank_of(placed, assignment[placed])
-    held_rank = rank_held[cand]
+    held_rank = compiled.held_ranks(assignment)[cand]
     worse = (held_rank == 0) | (held_rank > rank)
     worse &= assignment[cand] != post
     level = score_levels(compiled).astype(np.float64)
@@ -132,11 +126,7 @@ def reseated(compiled: Compiled, assignment: IntArray, options: SolveOptions, st
     found = best_in_neighbourhood(compiled, assignment, options, started, deadline, cuts)
     if found is None or not keeps_every_rule(compiled, found):  # by construction it does
         return assignment
-    order = compiled.problem.objective.order
-    key = {tier: 1 if tier in MAXIMISED else -1 for tier in order}
-    before = tier_values(compiled, compiled.pairs(assignment))
-    after = tier_values(compiled, compiled.pairs(found))
-    if [after[t] * key[t] for t in order] <= [before[t] * key[t] for t in order]:
+    if round_key(compiled, found) >= round_key(compiled, assignment):
         return assignment  # a tier ran out of time on a round no better than the start
     return found
 
