@@ -179,11 +179,9 @@ def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
             sat.model.clear_objective()  # type: ignore[no-untyped-call]
             found_any = True
             continue
-        if not hints:
-            pass
-        elif full is not None:
+        if hints and full is not None:
             _hint_everything(sat.model, full)
-        elif hint is not None:
+        elif hints and hint is not None:
             _hint_pairs(sat, hint)
         scale = sat.quota_scale if tier == "quotas" else 1
         code = solver.solve(sat.model, _Reporter(options, f"cpsat:{tier}", started, scale))
