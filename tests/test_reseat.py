@@ -8,6 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given
 
 from matcher.compile import compile_problem
@@ -146,3 +147,19 @@ def test_the_hybrid_reseats_cpsat_answer_and_keeps_its_bounds() -> None:
     assert polished.bound == {"coverage": 2}
     assert polished.status is Status.feasible
     assert "re-seated" in polished.note
+
+
+def test_no_time_left_builds_no_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the deadline the round is kept as it is: building the model alone takes
+    seconds on a national round."""
+    problem = _province_problem(envious_fan=False)
+    compiled = compile_problem(problem)
+    run = hybrid._Run.start(compiled, SolveOptions(time_limit=0.0))
+    start = _round(problem, {"C": "P2", "A": "P1"})
+
+    def no_model(*_: Any, **__: Any) -> np.ndarray:
+        raise AssertionError("a model was built with no time left")
+
+    monkeypatch.setattr(hybrid, "reseated", no_model)
+    found = hybrid._reseated(run, hybrid._Found(compiled, [], None, 0.0), start, 1.0)
+    assert found is start

@@ -400,8 +400,11 @@ def _search_model(run: _Run, found: _Found) -> EngineResult:
 def _reseated(run: _Run, found: _Found, assignment: IntArray, share: float) -> IntArray:
     """``assignment`` with its adjusted seats re-seated (:mod:`.reseat`) within ``share``
     of the time left (the relaxation's bounds as cuts)."""
+    budget = run.budget(RESEAT_SECONDS, share, unlimited=RESEAT_SECONDS)
+    if budget <= 0:  # building the model alone takes seconds at national scale
+        return assignment
     run.progress("hybrid:reseat")
-    until = time.monotonic() + run.budget(RESEAT_SECONDS, share, unlimited=RESEAT_SECONDS)
+    until = time.monotonic() + budget
     return reseated(run.compiled, assignment, run.options, run.started, until,
                     lambda sat: _cuts(found.relaxation, run.order, sat.quota_scale))
 
