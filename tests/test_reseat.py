@@ -23,7 +23,7 @@ from matcher.engines.reseat import (
     thresholds,
 )
 from matcher.engines.serial import serial_dictatorship
-from matcher.objective import tier_values
+from matcher.objective import round_key, tier_values
 from matcher.options import SolveOptions
 from matcher.problem import Problem
 from matcher.solution import Status
@@ -163,3 +163,19 @@ def test_no_time_left_builds_no_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(hybrid, "reseated", no_model)
     found = hybrid._reseated(run, hybrid._Found(compiled, [], None, 0.0), start, 1.0)
     assert found is start
+
+
+@given(problem_dicts(max_candidates=7, max_posts=4).map(
+    lambda raw: parse_problem({**raw, "rules": {**raw["rules"], "respect_priority": True}})))
+def test_blocked_rounds_grown_from_a_round_keep_every_rule_and_never_worsen_it(
+        problem: Problem) -> None:
+    compiled = compile_problem(problem)
+    start = serial_dictatorship(compiled)
+    if not keeps_every_rule(compiled, start):
+        return
+    run = hybrid._Run.start(compiled, SolveOptions())
+    found = hybrid._blocked_from(run, start)
+    solution = build_solution(compiled, EngineResult(Status.feasible, found), 0.0,
+                              SolveOptions())
+    assert verify(problem, solution) == []
+    assert round_key(compiled, found) <= round_key(compiled, start)

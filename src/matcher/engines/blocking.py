@@ -38,13 +38,14 @@ from matcher.engines.serial import movable_alone, ranked_options, serial_dictato
 PASSES = 12  # rounds of reservations, each from the round before
 
 
-def blocked_rounds(compiled: Compiled, first: IntArray, deadline: float | None = None
-                   ) -> list[IntArray]:
-    """Up to :data:`PASSES` rounds from ``first`` (a serial dictatorship), each reserving
-    seats for blockers of the quotas the round before breaks; empty when it breaks none.
-    No pass starts after ``deadline`` (or when the last one would not fit before it)."""
+def blocked_rounds(compiled: Compiled, first: IntArray, deadline: float | None = None,
+                   reserved: dict[int, int] | None = None) -> list[IntArray]:
+    """Up to :data:`PASSES` rounds from ``first`` (a serial dictatorship with ``reserved``
+    seats), each reserving seats for blockers of the quotas the round before breaks; empty
+    when it breaks none. No pass starts after ``deadline`` (or when the last one would not
+    fit before it)."""
     rounds: list[IntArray] = []
-    reserved: dict[int, int] = {}
+    reserved = dict(reserved or {})
     current = first
     position = np.empty(compiled.n, dtype=np.int64)
     position[np.lexsort((np.arange(compiled.n), -compiled.score))] = np.arange(compiled.n)

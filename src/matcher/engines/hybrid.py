@@ -95,6 +95,7 @@ MODEL_RANKED_PAIRS = 500_000  # ... nor with more envy clauses (100k, 1.5M: 4.7 
 RESEAT_SECONDS = 60.0
 RESEAT_START_SHARE = 0.15
 RESEAT_FINAL_SHARE = 0.3
+BLOCKING_FROM_SHARE = 0.3  # of that time left, for blocked rounds grown from CP-SAT's answer
 PRICED_SECONDS = 60.0  # most seconds of pricing one soft quota into the network
 PRICED_SHARE = 0.5  # ... and at most this share of the time left under a limit
 
@@ -397,6 +398,23 @@ def _search_model(run: _Run, found: _Found) -> EngineResult:
     return _polished(run, found, _solve_model(run, found, plan, hint, note))
 
 
+def _blocked_from(run: _Run, assignment: IntArray) -> IntArray:
+    """The best of ``assignment`` (a round keeping every rule) and the blocked rounds
+    (:mod:`.blocking`) grown from it: its adjusted seats are reserved, so that score order
+    starts near it rather than from scratch (20k hard round: 25.5 → 24.5 in about 1 s).
+    Its passes get :data:`BLOCKING_FROM_SHARE` of the time left."""
+    compiled = run.compiled
+    held = compiled.held_ranks(assignment)
+    adjusted = np.flatnonzero((assignment >= 0) & (held == 0) & (compiled.lock_post < 0))
+    reserved = dict(zip(adjusted.tolist(), assignment[adjusted].tolist(), strict=True))
+    run.progress("hybrid:blocking")
+    first = serial_dictatorship(compiled, reserved)
+    until = None if run.deadline is None else (
+        time.monotonic() + BLOCKING_FROM_SHARE * (run.deadline - time.monotonic()))
+    return best_start(compiled, [assignment, first,
+                                 *blocked_rounds(compiled, first, until, reserved)])
+
+
 def _reseated(run: _Run, found: _Found, assignment: IntArray, share: float) -> IntArray:
     """``assignment`` with its adjusted seats re-seated (:mod:`.reseat`) within ``share``
     of the time left (the relaxation's bounds as cuts)."""
@@ -410,12 +428,13 @@ def _reseated(run: _Run, found: _Found, assignment: IntArray, share: float) -> I
 
 
 def _polished(run: _Run, found: _Found, result: EngineResult) -> EngineResult:
-    """CP-SAT's answer under priority with its adjusted seats re-seated, when that is
-    better: its bounds stand (they bound the optimum, not the answer)."""
+    """CP-SAT's answer under priority with seats reserved for blockers from it, then its
+    adjusted seats re-seated, when that is better: its bounds stand (they bound the
+    optimum, not the answer)."""
     if result.assignment is None or result.status is not Status.feasible:
         return result
     compiled = run.compiled
-    better = _reseated(run, found, result.assignment, 1.0)
+    better = _reseated(run, found, _blocked_from(run, result.assignment), 1.0)
     if not _worse(compiled, result.assignment, better) or better is result.assignment:
         return result
     values = tier_values(compiled, compiled.pairs(better))
