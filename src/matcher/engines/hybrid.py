@@ -435,13 +435,14 @@ def _polished(run: _Run, found: _Found, result: EngineResult) -> EngineResult:
         return result
     compiled = run.compiled
     better = _reseated(run, found, _blocked_from(run, result.assignment), 1.0)
-    if not _worse(compiled, result.assignment, better) or better is result.assignment:
+    if not _worse(compiled, result.assignment, better):
         return result
     values = tier_values(compiled, compiled.pairs(better))
     proven = all(result.bound.get(t) == values[t] for t in run.order)
     return EngineResult(Status.optimal if proven else Status.feasible, better,
                         bound=result.bound, engine=NAME,
-                        note=f"{result.note}; adjusted seats re-seated after CP-SAT")
+                        note=f"{result.note}; improved after CP-SAT (blocked rounds, "
+                             "adjusted seats re-seated)")
 
 
 def _starting_round(run: _Run, found: _Found, plan: _ModelPlan) -> IntArray:

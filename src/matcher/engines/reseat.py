@@ -40,6 +40,7 @@ from matcher.objective import round_key
 from matcher.options import SolveOptions
 
 RESEAT_PAIRS = 150_000  # pool pairs beyond this are left out (highest scorers kept)
+_CHUNK_PAIRS = 2_000_000  # member × post pairs screened at a time (bounds the temporaries)
 _EMPTY = np.zeros(0, dtype=np.int64)
 
 
@@ -98,7 +99,7 @@ def _pool_pairs(compiled: Compiled, members: IntArray, posts: IntArray, level: I
     found_c: list[IntArray] = []
     found_p: list[IntArray] = []
     total = 0
-    step = max(1, 2_000_000 // len(posts))
+    step = max(1, _CHUNK_PAIRS // len(posts))
     for start in range(0, len(members), step):
         chunk = members[start:start + step]
         c = np.repeat(chunk, len(posts))
