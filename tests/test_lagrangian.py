@@ -7,9 +7,11 @@ hybrid drops it from the relaxation and prices it. Brute force reads SPEC indepe
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
-from hypothesis import given, reject
+import numpy as np
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 from matcher import SolveOptions, solve
@@ -27,20 +29,33 @@ from tests.strategies import network_problem_dicts
 
 
 @st.composite
-def crossing_problems(draw: st.DrawFn) -> Problem:
-    """A network problem and a soft quota on majors × programmes with one bound."""
+def crossing_problems(draw: st.DrawFn, *, clones: bool = False) -> Problem:
+    """A network problem and a soft quota on majors × programmes with one bound. With
+    ``clones``, some candidates and posts come with copies (other ids and scores), so that
+    shared routes have hubs of several candidates and groups of several posts."""
     problem: dict[str, Any] = draw(network_problem_dicts(max_candidates=7, max_posts=4))
+    if clones:
+        for kind in ("candidates", "posts"):
+            rows = problem[kind]
+            for row in list(rows):
+                for copy in range(draw(st.integers(0, 2))):
+                    twin = {**row, "id": f"{row['id']}x{copy}"}
+                    if kind == "candidates":
+                        twin["score"] = draw(st.integers(50, 99))
+                    rows.append(twin)
     bound = draw(st.sampled_from(("min", "max", "min_share", "max_share")))
     quota: dict[str, Any] = {
         "id": "crossing", "hard": False, "penalty": draw(st.integers(1, 3)),
         "candidates": {"major_category": draw(st.sampled_from(
             [c.get("major_category") or "law" for c in problem["candidates"]]))},
-        "posts": {"id": draw(st.lists(st.sampled_from([p["id"] for p in problem["posts"]]),
-                                      min_size=1, unique=True))},
+        "posts": {"id": draw(st.lists(st.sampled_from(
+            [p["id"] for p in problem["posts"] if "x" not in p["id"]]), min_size=1, unique=True))},
         bound: (draw(st.integers(0, 3)) if bound in ("min", "max")
                 else draw(st.sampled_from((0.25, 0.5, 0.75)))),
         "share_base": draw(st.sampled_from(("candidates", "posts"))),
     }
+    quota["posts"]["id"] += [p["id"] for p in problem["posts"]  # a post's copies with it
+                             if p["id"].split("x")[0] in quota["posts"]["id"] and "x" in p["id"]]
     problem["rules"]["quotas"].append(quota)
     parsed = parse_problem(problem)
     compiled = compile_problem(parsed)
@@ -113,3 +128,41 @@ def _assert_solved_optimally(problem: Problem) -> None:
     assert solution.status == "optimal", solution.solver.note
     assert _key(problem, solution.objective.model_dump()) == _key(problem, expected)
     assert verify(problem, solution) == []
+
+
+@settings(max_examples=80)
+@given(crossing_problems(clones=True),
+       st.sampled_from((Fraction(1, 2), Fraction(1), Fraction(3))))
+def test_priced_candidates_on_shared_routes_find_the_priced_optimum(problem: Problem,
+                                                                    price: Fraction) -> None:
+    """Priced candidates share routes among themselves, paying on the step into a priced
+    group; every pattern routed that way must reach the optimum of the network in which
+    everyone has arcs of their own."""
+    compiled = compile_problem(problem)
+    _, relaxed, _ = relaxed_problem(problem, compiled)
+    quota = next(q for q in compiled.quotas if q.id == "crossing")
+    prices = flow.Prices(quota.cand_mask, quota.post_mask, -price, price / 2, Fraction(0),
+                         price * 2 * compiled.n, "quotas")
+    own_arcs = flow.solve(relaxed, SolveOptions(engine="flow"), prices,
+                          derouted=np.ones(compiled.n, dtype=np.bool_))
+    saved = flow._DIRECT_FACTOR
+    flow._DIRECT_FACTOR = 0  # every pattern a route
+    try:
+        routed = flow.solve(relaxed, SolveOptions(engine="flow"), prices)
+    finally:
+        flow._DIRECT_FACTOR = saved
+    assert routed.status == own_arcs.status
+    if own_arcs.assignment is None or routed.assignment is None:
+        return
+
+    def priced_key(assignment: np.ndarray) -> tuple[Fraction, ...]:
+        values = tier_values(relaxed, relaxed.pairs(assignment))
+        placed = assignment >= 0
+        at_priced = placed & quota.post_mask[np.where(placed, assignment, 0)]
+        charge = (prices.pair * int((at_priced & quota.cand_mask).sum())
+                  + prices.post * int(at_priced.sum()))
+        values["quotas"] = Fraction(values["quotas"]) + charge
+        return tuple(-Fraction(values[t]) if t == "coverage" else Fraction(values[t])
+                     for t in problem.objective.order)
+
+    assert priced_key(routed.assignment) == priced_key(own_arcs.assignment)

@@ -288,8 +288,8 @@ class Prices:
     Lagrangian term, :mod:`matcher.engines.lagrangian`): ``pair`` for a candidate in
     ``cand`` at a post in ``posts``, ``post`` for anyone at a post in ``posts``,
     ``candidate`` for a candidate in ``cand`` anywhere. ``swing`` bounds how much they can
-    add up to either way, for the tier scale. Candidates in ``cand`` take no shared route
-    when ``pair`` is set (a route cannot tell them apart)."""
+    add up to either way, for the tier scale. With ``pair`` set, candidates in ``cand``
+    share routes only among themselves (:func:`_routes`)."""
 
     cand: BoolArray
     posts: BoolArray
@@ -317,8 +317,6 @@ def build_network(compiled: Compiled, derouted: BoolArray | None = None,
         else:
             price_unit = prices.unit(1)
         extra_swing[prices.tier] = math.ceil(prices.swing * price_unit)
-        if prices.pair:
-            derouted = prices.cand if derouted is None else derouted | prices.cand
     scale = tier_multipliers(compiled, unit, extra_swing, pref_unit=(
         price_unit if prices is not None and prices.tier == "preferences" else 1))
     trees = quota_trees(compiled)
@@ -352,7 +350,7 @@ def build_network(compiled: Compiled, derouted: BoolArray | None = None,
     routed = _routed_candidates(compiled, derouted)
     direct_rows = _direct_rows(compiled, routed)
     d_cand, d_post, d_rank = _direct_pairs(compiled, routed, direct_rows)
-    paths = shortcut(_routes(compiled, routed, direct_rows, split=price.posts))
+    paths = shortcut(_routes(compiled, routed, direct_rows, price))
     # Routes of one candidate to one post are direct arcs too, at the route's cost (never
     # below the pair's true cost, which another arc then offers).
     d_cost = np.concatenate([compiled.costs(d_cand, d_post, d_rank), paths.cand_post_cost])
@@ -365,10 +363,16 @@ def build_network(compiled: Compiled, derouted: BoolArray | None = None,
     hub_node = arcs.new_nodes(paths.hubs)
     group_node = arcs.new_nodes(paths.groups)
     sizes = paths.hub_sizes()
-    # Groups reached straight from a candidate are a candidate's own classes: one side of
-    # the priced posts each (``split``).
+    # Routes keep priced candidates in hubs of their own and priced posts in groups of their
+    # own (:func:`_routes`), so a pair's price is paid on the arc into the group.
+    hub_priced = np.zeros(paths.hubs, dtype=np.bool_)
+    hub_priced[paths.entry_hub] = price.cand[paths.entry_cand]
     group_priced = np.zeros(paths.groups, dtype=np.bool_)
     group_priced[paths.exit_group] = price.posts[paths.exit_post]
+    step_price = priced(price.pair, hub_priced[paths.step_hub]
+                        & group_priced[paths.step_group])
+    hub_post_price = priced(price.pair, hub_priced[paths.hub_post_hub]
+                            & price.posts[paths.hub_post_post])
     class_price = priced(price.pair, price.cand[paths.cand_group_cand]
                          & group_priced[paths.cand_group_group])
     return _Network(
@@ -376,9 +380,9 @@ def build_network(compiled: Compiled, derouted: BoolArray | None = None,
         hub_entry=arcs.add(cand_node[paths.entry_cand], hub_node[paths.entry_hub], 1,
                            paths.entry_cost * pref),
         hub_class=arcs.add(hub_node[paths.step_hub], group_node[paths.step_group],
-                           sizes[paths.step_hub], paths.step_cost * pref),
+                           sizes[paths.step_hub], paths.step_cost * pref + step_price),
         hub_post=arcs.add(hub_node[paths.hub_post_hub], post_node[paths.hub_post_post],
-                          sizes[paths.hub_post_hub], paths.hub_post_cost * pref),
+                          sizes[paths.hub_post_hub], paths.hub_post_cost * pref + hub_post_price),
         cand_class=arcs.add(cand_node[paths.cand_group_cand],
                             group_node[paths.cand_group_group], 1,
                             paths.cand_group_cost * pref + class_price),
@@ -419,20 +423,30 @@ def _direct_rows(compiled: Compiled, routed: BoolArray) -> BoolArray:
 
 
 def _routes(compiled: Compiled, routed: BoolArray, direct_rows: BoolArray,
-            split: BoolArray | None = None) -> Routes:
+            price: Prices) -> Routes:
     """Routes of the routed candidates: their wish patterns, and adjustment in layers
     (:mod:`matcher.engines.routes`) or, when a negative bonus makes layers inexact, as one
-    more pattern matching every post."""
-    adjusters = np.flatnonzero(routed & compiled.adjusts)
-    rows = routed[compiled.wishes.cand] & ~direct_rows
+    more pattern matching every post.
+
+    With a price per pair (``price.pair``), a hub cannot mix candidates it charges with
+    others, nor a group posts it charges with others: the priced candidates get routes of
+    their own, whose groups keep the priced posts apart, and pay the price on the step into
+    a priced group. (Giving them arcs of their own instead took 2.2 GB at national scale.)"""
+    split = price.posts if price.pair else None
     loners = np.flatnonzero(compiled.compat.candidate_ok & (compiled.lock_post < 0) & ~routed
                             & compiled.adjusts)
-    personal = personal_adjustment(compiled, loners, _excluded_from_adjustment(compiled, loners),
-                                   *_cost_classes(compiled, split))
-    if layers_apply(compiled):
-        return (_pattern_routes(compiled, rows, _EMPTY) + layered_adjustment(compiled, adjusters)
-                + personal)
-    return _pattern_routes(compiled, rows, adjusters) + personal
+    routes = personal_adjustment(compiled, loners, _excluded_from_adjustment(compiled, loners),
+                                 *_cost_classes(compiled, price.posts))
+    sides = [routed & ~price.cand, routed & price.cand] if price.pair else [routed]
+    for side in sides:
+        adjusters = np.flatnonzero(side & compiled.adjusts)
+        rows = side[compiled.wishes.cand] & ~direct_rows
+        if layers_apply(compiled):
+            routes = (routes + _pattern_routes(compiled, rows, _EMPTY, split)
+                      + layered_adjustment(compiled, adjusters, split))
+        else:
+            routes = routes + _pattern_routes(compiled, rows, adjusters, split)
+    return routes
 
 
 def _excluded_from_adjustment(compiled: Compiled, cands: IntArray) -> IntArray:
@@ -455,12 +469,14 @@ def _excluded_from_adjustment(compiled: Compiled, cands: IntArray) -> IntArray:
     return np.unique(np.concatenate(parts))
 
 
-def _pattern_routes(compiled: Compiled, rows: BoolArray, adjusters: IntArray) -> Routes:
+def _pattern_routes(compiled: Compiled, rows: BoolArray, adjusters: IntArray,
+                    split: BoolArray | None = None) -> Routes:
     """A hub per (pattern, view of its posts), whatever the rank (paid on the entry arc); the
-    pattern's posts in groups of one cost class. Routes the wish ``rows`` given (a mask);
-    ``adjusters`` take adjustment as one more pattern matching every post."""
+    pattern's posts in groups of one cost class (and one side of ``split``). Routes the wish
+    ``rows`` given (a mask); ``adjusters`` take adjustment as one more pattern matching every
+    post."""
     wishes, compat = compiled.wishes, compiled.compat
-    cost_class, class_rep = _cost_classes(compiled)
+    cost_class, class_rep = _cost_classes(compiled, split)
     n_patterns = len(wishes.starts) - 1
     # Route rows: the wishes given, then adjustment as pattern n_patterns.
     keep = rows

@@ -79,14 +79,20 @@ def layers_apply(compiled: Compiled) -> bool:
     return objective.home_bonus >= 0 and objective.fit_bonus >= 0
 
 
-def layered_adjustment(compiled: Compiled, adjusters: IntArray) -> Routes:
+def layered_adjustment(compiled: Compiled, adjusters: IntArray,
+                       split: BoolArray | None = None) -> Routes:
     """The adjustment route of ``adjusters`` in layers (module docstring). Continuity and
-    forbidden pairs are not seen here: callers route only candidates for whom that is exact."""
+    forbidden pairs are not seen here: callers route only candidates for whom that is exact.
+    ``split`` keeps the posts it marks in groups of their own (a price on them: flow)."""
     objective = compiled.problem.objective
     compat = compiled.compat
     if len(adjusters) == 0 or compiled.m == 0:
         return Routes.empty()
     fits = compat.attributes_ok & compat.pairings_ok
+    post_class = compat.post_class
+    if split is not None and split.any():  # each class twice: off and on the split
+        fits = np.repeat(fits, 2, axis=1)
+        post_class = 2 * post_class + split
     used, slot = np.unique(compat.profile[adjusters], return_inverse=True)
     rows, row_of_used = _distinct_rows(fits[used])
     cand_row = row_of_used[slot.reshape(-1)]
@@ -107,7 +113,7 @@ def layered_adjustment(compiled: Compiled, adjusters: IntArray) -> Routes:
             cost = (objective.adjustment_cost - objective.home_bonus * by_home
                     - objective.fit_bonus * by_fit)
             routes = routes + _layer(rows, adjusters, cand_row, cand_keys, posts,
-                                     compat.post_class[posts], post_keys, cost,
+                                     post_class[posts], post_keys, cost,
                                      width=len(compiled.candidates.interner.codes) + 1)
     return routes
 
