@@ -126,7 +126,8 @@ HINT_SECONDS = 30.0  # at most this long to complete a hint into a full solution
 
 def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
                 deadline: float | None, *, hint: IntArray | None = None,
-                known_bound: TierCut | None = None, hints: bool = True) -> TierRun:
+                known_bound: TierCut | None = None, hints: bool = True,
+                settle: bool = False) -> TierRun:
     """Optimise the tiers in order, each with the tiers before it fixed at their optimum and
     the previous solution (or ``hint``, an assignment) as a hint.
 
@@ -137,6 +138,10 @@ def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
     Without ``hints`` the model gets no hint (``hint``, a solution the caller vouches for,
     only lets a tier already at its known bound be skipped): on some models CP-SAT spends
     its whole limit in presolve when hinted.
+
+    With ``settle`` (a local search, which wants a better round more than a proof), each
+    tier gets an equal share of the time left, and a tier not proven in its share keeps the
+    value found (or better) while the next tiers are searched.
     """
     compiled = sat.compiled
     workers = choose_workers(options, len(sat.x))
@@ -156,8 +161,13 @@ def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
     values: list[bool] | None = None
     status = Status.optimal
 
-    for tier in order or ["feasibility"]:
-        solver = _solver(options, workers, deadline,
+    tiers = order or ["feasibility"]
+    for index, tier in enumerate(tiers):
+        tier_deadline = deadline
+        if settle and deadline is not None:
+            now = time.monotonic()
+            tier_deadline = now + max(0.0, deadline - now) / (len(tiers) - index)
+        solver = _solver(options, workers, tier_deadline,
                          large=len(sat.model.proto.constraints) > LARGE_MODEL)
         known = known_bound(tier, dict(fixed)) if known_bound is not None else None
         if tier != "feasibility":
@@ -204,9 +214,12 @@ def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
         bound[tier] = _tier_bound(sat, tier, proven)
         if found is Status.feasible:
             status = Status.feasible
-            break
-        fixed[tier] = value
-        sat.model.add(expr == value)
+            if not settle:
+                break
+            sat.model.add(expr >= value if tier in MAXIMISED else expr <= value)
+        else:
+            fixed[tier] = value
+            sat.model.add(expr == value)
         sat.model.clear_objective()  # type: ignore[no-untyped-call]
 
     assignment = current if found_any else None
