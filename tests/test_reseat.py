@@ -182,27 +182,25 @@ def test_blocked_rounds_grown_from_a_round_keep_every_rule_and_never_worsen_it(
 
 
 def _tie_problem(mover_score: int) -> Problem:
-    """A holds P1 by a county wish that ranks P1 and P2 alike; P2 fits A's major (a fit
-    bonus) and is held by B, adjusted. D (85) ranks P2 first and holds P3, so P2's threshold
-    is 85: A may move to P2 (and B to P1) only scoring at least that."""
-    def post(pid: str, county: str, **extra: Any) -> dict[str, Any]:
-        return {"id": pid, "capacity": 1, "province": "XJ", "prefecture": "Hotan",
-                "county": county, "programme": "teaching", **extra}
+    """A holds P1 by a county wish that ranks P1 and P2 alike; P2 weighs 2 and is held by
+    B, adjusted, who could take P5 (weight 3, free) if P2 stayed full. D (85) ranks P2
+    first and holds P3, so P2's threshold is 85: A may move to P2 (freeing B for P5) only
+    scoring at least that. No one else wants P1, so it may be left empty."""
+    def post(pid: str, county: str, weight: int = 1) -> dict[str, Any]:
+        return {"id": pid, "capacity": 1, "weight": weight, "province": "XJ",
+                "prefecture": "Hotan", "county": county, "programme": "teaching"}
 
     return parse_problem({
         "schema_version": "1", "name": "ties",
         "candidates": [{**c, "home_province": "SC"} for c in [
-            {"id": "A", "score": mover_score, "major_category": "medicine",
-             "wishes": [{"county": "Hotan-C1"}]},
+            {"id": "A", "score": mover_score, "wishes": [{"county": "Hotan-C1"}]},
             {"id": "B", "score": 88, "accept_adjustment": True, "wishes": [{"post": "P4"}]},
             {"id": "C", "score": 99, "wishes": [{"post": "P4"}]},
             {"id": "D", "score": 85, "wishes": [{"post": "P2"}, {"post": "P3"}]},
         ]],
-        "posts": [post("P1", "Hotan-C1"),
-                  post("P2", "Hotan-C1", preferred_major_categories=["medicine"]),
-                  post("P3", "Hotan-C2"), post("P4", "Hotan-C3")],
+        "posts": [post("P1", "Hotan-C1"), post("P2", "Hotan-C1", 2), post("P3", "Hotan-C2"),
+                  post("P4", "Hotan-C3"), post("P5", "Hotan-C4", 3)],
         "rules": {"respect_priority": True},
-        "objective": {"fit_bonus": 1},
     })
 
 
@@ -212,8 +210,8 @@ def test_a_tie_mover_takes_a_post_of_its_rank_only_at_the_threshold(mover_score:
     problem = _tie_problem(mover_score)
     start = _round(problem, {"A": "P1", "B": "P2", "C": "P4", "D": "P3"})
     assert keeps_every_rule(compile_problem(problem), start)
-    swapped = _round(problem, {"A": "P2", "B": "P1", "C": "P4", "D": "P3"})
-    expected = (swapped if moves else start).tolist()
+    moved = _round(problem, {"A": "P2", "B": "P5", "C": "P4", "D": "P3"})
+    expected = (moved if moves else start).tolist()
     best = best_in_neighbourhood(compile_problem(problem), start, SolveOptions(), 0.0, None)
     assert best is not None and best.tolist() == expected  # before the safety check
     assert _reseat(problem, start).tolist() == expected

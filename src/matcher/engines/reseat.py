@@ -49,8 +49,12 @@ from matcher.objective import round_key
 from matcher.options import SolveOptions
 
 RESEAT_PAIRS = 150_000  # pool pairs beyond this are left out (highest scorers kept)
-# The pool alone first (a small model, most of the gain), then with tie movers in the time
-# it leaves, if at least this much:
+# The pool alone first (a small model, most of the gain), then with tie movers. With at
+# least SPLIT_SECONDS the pool gets POOL_SHARE of them; with less it gets what it needs
+# (its gain at a 15 s limit, 5k round: 32.5 → 7.5 on quotas; half the time was not enough)
+# and tie movers what is left, if at least TIES_LEAST_SECONDS and TIES_LEAST_SHARE of it.
+SPLIT_SECONDS = 10.0
+POOL_SHARE = 0.5
 TIES_LEAST_SECONDS = 1.0
 TIES_LEAST_SHARE = 0.2
 VACATED_PAIRS = 10_000  # ... and pool pairs into seats only a tie mover's leaving frees
@@ -74,7 +78,27 @@ def tie_movers(compiled: Compiled, assignment: IntArray) -> tuple[IntArray, IntA
     single = ((compiled.lock_post < 0) & (compiled.partner < 0)
               & compiled.compat.candidate_ok)
     keep = single[cand] & (rank == held_rank[cand]) & (assignment[cand] != post)
+    cand, post = cand[keep], post[keep]
+    keep = _changes_a_tier(compiled, assignment, cand, post)
     return cand[keep], post[keep]
+
+
+def _changes_a_tier(compiled: Compiled, assignment: IntArray, cand: IntArray,
+                    post: IntArray) -> BoolArray:
+    """Which moves (candidate to post, from its post in ``assignment``) change the coverage
+    or the count of a quota the round breaks: the moves worth a larger model (a move
+    within a quota's posts, between posts of one weight, only changes bonuses)."""
+    here = assignment[cand]
+    changes: BoolArray = compiled.weight[here] != compiled.weight[post]
+    pairs = compiled.pairs(assignment)
+    for quota in compiled.quotas:
+        if quota.hard or quota.deviation(*quota.count_and_base(pairs)) == 0:
+            continue
+        member = quota.cand_mask[cand]
+        changes |= member & (quota.post_mask[here] != quota.post_mask[post])
+        if quota.share_base == "posts":
+            changes |= quota.post_mask[here] != quota.post_mask[post]
+    return changes
 
 
 def thresholds(compiled: Compiled, assignment: IntArray) -> FloatArray:
@@ -168,11 +192,14 @@ def reseated(compiled: Compiled, assignment: IntArray, options: SolveOptions, st
     best = assignment
     budget = None if deadline is None else deadline - time.monotonic()
     for ties in (False, True):
-        if budget is not None and deadline is not None and ties:
+        step_deadline = deadline
+        if budget is not None and deadline is not None:
             left = deadline - time.monotonic()
-            if left < max(TIES_LEAST_SECONDS, TIES_LEAST_SHARE * budget):
+            if ties and left < max(TIES_LEAST_SECONDS, TIES_LEAST_SHARE * budget):
                 break  # (building the larger model alone takes seconds at scale)
-        found = best_in_neighbourhood(compiled, best, options, started, deadline, cuts,
+            if not ties and budget >= SPLIT_SECONDS:
+                step_deadline = time.monotonic() + POOL_SHARE * left
+        found = best_in_neighbourhood(compiled, best, options, started, step_deadline, cuts,
                                       ties=ties)
         if found is None or not keeps_every_rule(compiled, found):  # by construction it does
             continue
@@ -210,6 +237,6 @@ def best_in_neighbourhood(compiled: Compiled, assignment: IntArray, options: Sol
                       else sat.tiers[first] <= value)
     # No hint: on this model CP-SAT given the round as a hint spent the whole limit in
     # presolve, and went 40% over it (20k round: 22 s to the optimum without).
-    tiers = solve_tiers(sat, options, started, deadline, hint=assignment, hints=False,
+    tiers = solve_tiers(sat, options, started, deadline, hint=assignment, hints=ties,
                         known_bound=None if cuts is None else cuts(sat), settle=ties)
     return tiers.assignment
