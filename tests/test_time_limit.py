@@ -25,7 +25,7 @@ SAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "sample.json"
 
 def test_finishing_is_a_share_or_per_candidate_but_at_most_a_quarter() -> None:
     assert finishing_seconds(120.0, 1_000) == pytest.approx(6.0)  # 5% of the limit
-    assert finishing_seconds(30.0, 100_000) == pytest.approx(4.0)  # 40 µs per candidate
+    assert finishing_seconds(120.0, 100_000) == pytest.approx(12.0)  # 120 µs per candidate
     assert finishing_seconds(4.0, 100_000) == pytest.approx(1.0)  # a quarter at most
 
 
