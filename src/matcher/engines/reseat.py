@@ -213,9 +213,9 @@ def best_in_neighbourhood(compiled: Compiled, assignment: IntArray, options: Sol
                           cuts: Callable[[SatModel], TierCut | None] | None = None, *,
                           ties: bool = True) -> IntArray | None:
     """CP-SAT's best round of the neighbourhood of ``assignment`` (an envy-free round keeping
-    every rule), tier by tier; ``None`` when it found none by ``deadline``. With ``ties``,
-    a tier not proven in its share of the time keeps what it found while the next ones are
-    searched (the larger model rarely proves its first tier in seconds)."""
+    every rule), tier by tier; ``None`` when it found none by ``deadline``. With ``ties``
+    (tie movers too), a tier not proven in its share of the time keeps what it found while
+    the next ones are searched (the larger model rarely proves its first tier in seconds)."""
     threshold = thresholds(compiled, assignment)
     edges, fixed = reseat_edges(compiled, assignment, threshold, ties=ties)
     if fixed.all():
@@ -235,8 +235,9 @@ def best_in_neighbourhood(compiled: Compiled, assignment: IntArray, options: Sol
         first, value = order[0], scaled_tier(sat, order[0], assignment)
         sat.model.add(sat.tiers[first] >= value if first in MAXIMISED
                       else sat.tiers[first] <= value)
-    # No hint: on this model CP-SAT given the round as a hint spent the whole limit in
-    # presolve, and went 40% over it (20k round: 22 s to the optimum without).
+    # The pool's model gets no hint: given the round, CP-SAT spent the whole limit in
+    # presolve and went 40% over it (20k round: 22 s to the optimum without). The model
+    # with tie movers needs one (without, no round at 20k in 60 s); its presolve is light.
     tiers = solve_tiers(sat, options, started, deadline, hint=assignment, hints=ties,
                         known_bound=None if cuts is None else cuts(sat), settle=ties)
     return tiers.assignment
