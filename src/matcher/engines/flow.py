@@ -432,13 +432,13 @@ def _routes(compiled: Compiled, routed: BoolArray, direct_rows: BoolArray,
     others, nor a group posts it charges with others: the priced candidates get routes of
     their own, whose groups keep the priced posts apart, and pay the price on the step into
     a priced group. (Giving them arcs of their own instead took 2.2 GB at national scale.)"""
-    split = price.posts if price.pair else None
     loners = np.flatnonzero(compiled.compat.candidate_ok & (compiled.lock_post < 0) & ~routed
                             & compiled.adjusts)
     routes = personal_adjustment(compiled, loners, _excluded_from_adjustment(compiled, loners),
                                  *_cost_classes(compiled, price.posts))
-    sides = [routed & ~price.cand, routed & price.cand] if price.pair else [routed]
-    for side in sides:
+    sides = ([(routed & ~price.cand, None), (routed & price.cand, price.posts)] if price.pair
+             else [(routed, None)])
+    for side, split in sides:
         adjusters = np.flatnonzero(side & compiled.adjusts)
         rows = side[compiled.wishes.cand] & ~direct_rows
         if layers_apply(compiled):
