@@ -8,11 +8,13 @@ eligible, ``wishes_taken`` only when every eligible post is full.
 from __future__ import annotations
 
 from collections import Counter
+from unittest.mock import patch
 
 import numpy as np
 from hypothesis import given
+from hypothesis import strategies as st
 
-from matcher import SolveOptions, solve
+from matcher import SolveOptions, explain, solve
 from matcher.compile import compile_problem
 from matcher.problem import Problem
 from matcher.verify import is_eligible
@@ -105,3 +107,82 @@ def test_forbids_finds_exactly_the_forbidden_pairs(problem: Problem) -> None:
     expected = [(problem.candidates[c].id, problem.posts[p].id) in listed
                 for c, p in zip(cand.tolist(), post.tolist(), strict=True)]
     assert found.tolist() == expected
+
+
+@given(problems(max_candidates=7, max_posts=4), st.data())
+def test_options_are_split_as_listing_them_one_by_one_would(problem: Problem,
+                                                            data: st.DataObject) -> None:
+    """Reasons read each candidate's options off per-profile lists (fast at national scale):
+    the count of full ones, the first few named, and the free ones must be what listing the
+    candidate's options one by one gives, in the same order; and the quotas found blocking
+    a free option must not depend on which candidate with the same key asked first."""
+    compiled = compile_problem(problem)
+    solution = solve(problem, SolveOptions()) if data.draw(st.booleans()) else None
+    if solution is not None and solution.status in ("optimal", "feasible"):
+        # A solved round keeps its hard quotas, so one more pair can break them.
+        index = {p.id: k for k, p in enumerate(problem.posts)}
+        held = {a.candidate: index[a.post] for a in solution.assignments}
+        assignment = np.array([held.get(c.id, -1) for c in problem.candidates], dtype=np.int64)
+    else:
+        assignment = np.array(data.draw(st.lists(st.integers(-1, compiled.m - 1),
+                                                  min_size=compiled.n, max_size=compiled.n)),
+                              dtype=np.int64)
+    placed = assignment[assignment >= 0]
+    filled = np.bincount(placed, minlength=compiled.m)
+    pairs = compiled.pairs(assignment)
+    breaks = explain._quota_breaks(compiled, [q.count_and_base(pairs) for q in compiled.quotas])
+    seats, blocking = explain._Seats(compiled, filled), explain._Blocking(compiled, breaks)
+    eligible = np.flatnonzero(compiled.compat.candidate_ok).tolist()
+    for listed in (1, 2, 5):
+        with patch.object(explain, "_LISTED", listed):
+            for c in eligible:
+                options = explain.candidate_options(compiled, c)
+                full = filled[options] >= compiled.capacity[options]
+                count, head, free = seats.options(c)
+                assert count == int(full.sum())
+                assert head.tolist() == options[full][:listed].tolist()
+                assert free.tolist() == options[~full].tolist()
+    frees = {c: seats.options(c)[2] for c in eligible}
+    for c in eligible:
+        blocking.of(c, frees[c])
+    for c in eligible:
+        remembered, scanned = blocking.of(c, frees[c]), blocking._scan(c, frees[c])
+        assert [(k, p.tolist()) for k, p in remembered[0]] == [
+            (k, p.tolist()) for k, p in scanned[0]]
+        assert remembered[1].tolist() == scanned[1].tolist()
+
+
+def test_a_forbidden_full_post_and_a_quota_are_read_per_candidate() -> None:
+    """X may not hold P0 (forbidden) and may not take P2 without breaking quota q-sd; Y is
+    free to take P2 but their partner cannot be placed. Named with one post listed, X's
+    full option is P1 (P0, first in post order, is not an option), and Y, with the same
+    free post as X, is kept out by the couple, not by X's quota."""
+    from matcher.validation import parse_problem
+
+    def post(pid: str, capacity: int) -> dict[str, object]:
+        return {"id": pid, "province": "XJ", "prefecture": "Kashgar",
+                "programme": "basic_education", "capacity": capacity}
+
+    def person(cid: str, home: str, wish: str, **more: object) -> dict[str, object]:
+        return {"id": cid, "home_province": home, "score": 80, "wishes": [{"post": wish}],
+                **more}
+
+    problem = parse_problem({
+        "schema_version": "1", "name": "read-per-candidate",
+        "candidates": [person("A", "BJ", "P0"), person("B", "BJ", "P1"),
+                       person("Y", "BJ", "P2", partner="Z"),
+                       person("Z", "BJ", "P2", partner="Y", eligible=False),
+                       person("X", "SD", "P2", accept_adjustment=True)],
+        "posts": [post("P0", 1), post("P1", 1), post("P2", 2)],
+        "rules": {"quotas": [{"id": "q-sd", "candidates": {"home_province": "SD"},
+                              "posts": {"id": "P2"}, "max": 0}]},
+        "forbidden": [{"candidate": "X", "post": "P0"}],
+    })
+    with patch.object(explain, "_LISTED", 1):
+        solution = solve(problem, SolveOptions())
+    reasons = {entry.candidate: [(r.code, r.detail) for r in entry.reasons]
+               for entry in solution.unassigned}
+    assert reasons["X"] == [
+        ("wishes_taken", "every seat taken at P1"),
+        ("quota", "placing at P2 would break quota q-sd")]
+    assert [code for code, _ in reasons["Y"]] == ["couple"]

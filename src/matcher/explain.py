@@ -29,39 +29,93 @@ def _ids(items: list[str], total: int | None = None) -> str:
     return head + (f" and {total - _LISTED} more" if total > _LISTED else "")
 
 
-def candidate_options(compiled: Compiled, c: int,
-                      cache: dict[int, IntArray] | None = None) -> IntArray:
-    """Posts candidate ``c`` may hold by SPEC §3 (ranked ones first, then adjusted ones).
-
-    ``cache`` keeps the posts open to adjustment per eligibility profile, which many
-    candidates share.
-    """
+def candidate_options(compiled: Compiled, c: int) -> IntArray:
+    """Posts candidate ``c`` may hold by SPEC §3 (ranked ones first, then adjusted ones)."""
     compat = compiled.compat
     if not compat.candidate_ok[c]:
         return np.zeros(0, dtype=np.int64)
     ranked = compiled.wishes.posts_of(c)
     posts = ranked[compat.allowed(np.full(len(ranked), c, dtype=np.int64), ranked)]
     if compiled.adjusts[c]:
-        # The profile's posts are allowed by construction (one row of the eligibility
-        # matrices): checking thousands of them again per candidate was most of the time
-        # of explaining a national round with seats left free.
-        u = int(compat.profile[c])
-        others = cache.get(u) if cache is not None else None
-        if others is None:
-            row = compat.attributes_ok[u] & compat.pairings_ok[u]
-            others = np.flatnonzero(row[compat.post_class])
-            if cache is not None:
-                cache[u] = others
+        u = int(compat.profile[c])  # the profile's posts: one row of the eligibility matrices
+        others = np.flatnonzero((compat.attributes_ok[u] & compat.pairings_ok[u])[
+            compat.post_class])
         extra = others if len(ranked) == 0 else others[~np.isin(others, ranked,
                                                                    kind="table")]
         posts = np.concatenate([posts, extra])
-    keys = compiled.forbidden_keys  # sorted: this candidate's are one short run
-    m = max(compiled.m, 1)
-    lo, hi = np.searchsorted(keys, [c * m, (c + 1) * m])
-    if hi > lo:
-        posts = posts[~np.isin(posts, keys[lo:hi] - c * m)]
+    forbidden = _forbidden_posts(compiled, c)
+    if len(forbidden):
+        posts = posts[~np.isin(posts, forbidden)]
     result: IntArray = posts
     return result
+
+
+def _forbidden_posts(compiled: Compiled, c: int) -> IntArray:
+    """The posts forbidden to candidate ``c``, sorted: one short run of the sorted keys."""
+    keys, m = compiled.forbidden_keys, max(compiled.m, 1)
+    lo, hi = np.searchsorted(keys, [c * m, (c + 1) * m])
+    result: IntArray = keys[lo:hi] - c * m
+    return result
+
+
+class _Seats:
+    """The round's seats as every unplaced candidate's reasons read them: which posts are
+    full, and per eligibility profile the posts open to adjustment split into full and free.
+
+    A national round can leave 50,000 candidates unplaced beside a few free seats (a hard
+    quota or couples keep them empty). Listing each one's thousands of adjustment posts took
+    most of 14 s there; a profile's posts are split once and shared.
+    """
+
+    def __init__(self, compiled: Compiled, filled: IntArray) -> None:
+        self.compiled = compiled
+        self.full: BoolArray = filled >= compiled.capacity
+        self._by_row: dict[bytes, tuple[IntArray, IntArray]] = {}
+        self._skip = np.zeros(compiled.m, dtype=np.bool_)
+
+    def adjustable(self, u: int) -> tuple[IntArray, IntArray]:
+        """Profile ``u``'s posts (by eligibility), full ones and free ones, in post order.
+        Kept per eligibility row, which far fewer than the profiles differ in (15,000
+        profiles at national scale)."""
+        compat = self.compiled.compat
+        row = compat.attributes_ok[u] & compat.pairings_ok[u]
+        key = row.tobytes()
+        found = self._by_row.get(key)
+        if found is None:
+            posts = np.flatnonzero(row[compat.post_class])
+            full = self.full[posts]
+            found = self._by_row[key] = (posts[full], posts[~full])
+        return found
+
+    def options(self, c: int) -> tuple[int, IntArray, IntArray]:
+        """Candidate ``c``'s options (:func:`candidate_options`) as the reasons need them:
+        how many are full, the first :data:`_LISTED` full ones, and the free ones, each in
+        that function's order (ranked first, then adjusted)."""
+        compiled, full = self.compiled, self.full
+        ranked = compiled.wishes.posts_of(c)
+        ranked = ranked[compiled.compat.allowed(np.full(len(ranked), c, dtype=np.int64),
+                                                ranked)]
+        forbidden = _forbidden_posts(compiled, c)
+        if len(forbidden):
+            ranked = ranked[~np.isin(ranked, forbidden)]
+        ranked_full = full[ranked]
+        head, free = ranked[ranked_full][:_LISTED], ranked[~ranked_full]
+        full_count = int(ranked_full.sum())
+        if compiled.adjusts[c]:
+            adjust_full, adjust_free = self.adjustable(int(compiled.compat.profile[c]))
+            # The ranked posts left are among the profile's (the same eligibility row), so
+            # only forbidden posts the profile may hold take seats out of its full count.
+            held = forbidden[compiled.compat.allowed(
+                np.full(len(forbidden), c, dtype=np.int64), forbidden)]
+            full_count = len(adjust_full) - int(full[held].sum())
+            skip = self._skip  # all False between calls: cheaper than np.isin on few posts
+            skip[ranked] = skip[forbidden] = True
+            if len(head) < _LISTED:
+                prefix = adjust_full[:_LISTED + len(ranked) + len(forbidden)]
+                head = np.concatenate([head, prefix[~skip[prefix]]])[:_LISTED]
+            free = np.concatenate([free, adjust_free[~skip[adjust_free]]])
+            skip[ranked] = skip[forbidden] = False
+        return full_count, head, free
 
 
 def unassigned_reasons(compiled: Compiled, assignment: IntArray) -> dict[int, list[Reason]]:
@@ -77,7 +131,8 @@ def _unassigned_reasons(compiled: Compiled,
     filled = np.bincount(pairs.post, minlength=compiled.m)
     breaks = _quota_breaks(compiled, [q.count_and_base(pairs) for q in compiled.quotas])
     reasons: dict[int, list[Reason]] = {}
-    cache: dict[int, IntArray] = {}
+    seats = _Seats(compiled, filled)
+    blocking = _Blocking(compiled, breaks)
     ranked_full, ranked_open, adjust_full, adjust_open = _option_counts(compiled, filled)
     for c in np.flatnonzero(assignment < 0).tolist():
         cand = problem.candidates[c]
@@ -89,11 +144,11 @@ def _unassigned_reasons(compiled: Compiled,
             # The usual case at scale: every post the candidate may hold is full.
             reasons[c] = [_all_taken(compiled, c, int(ranked_full[c]), int(adjust_full[c]))]
             continue
-        options = candidate_options(compiled, c, cache)
-        if len(options) == 0:
+        full_count, full, free = seats.options(c)
+        if full_count + len(free) == 0:
             reasons[c] = [Reason(code="no_eligible_post", detail=_why_no_post(compiled, c))]
             continue
-        reasons[c] = _blocked(compiled, c, options, filled, breaks, assignment)
+        reasons[c] = _blocked(compiled, c, full_count, full, free, blocking, assignment)
     return reasons
 
 
@@ -197,38 +252,70 @@ def _quota_breaks(compiled: Compiled, counts: list[tuple[int, int]]) -> list[Boo
     return tables
 
 
-def _blocked(compiled: Compiled, c: int, options: IntArray, filled: IntArray,
-             breaks: list[BoolArray], assignment: IntArray) -> list[Reason]:
+class _Blocking:
+    """Which hard quotas one more pair would break, per candidate's free options.
+
+    Whether a pair breaks a quota depends only on whether the quota counts the candidate
+    and the post, so candidates counted alike with the same free options share the answer:
+    the quotas that block them and the free posts no quota blocks.
+    """
+
+    def __init__(self, compiled: Compiled, breaks: list[BoolArray]) -> None:
+        self.compiled = compiled
+        self.active = [k for k, table in enumerate(breaks) if table.any()]
+        self.breaks = breaks
+        code = np.zeros(compiled.n, dtype=np.int64)
+        for bit, k in enumerate(self.active):
+            code |= compiled.quotas[k].cand_mask.astype(np.int64) << bit
+        self.code = code if len(self.active) < 63 else None  # too many to key: no sharing
+        self._memo: dict[tuple[int, bytes], tuple[list[tuple[int, IntArray]], IntArray]] = {}
+
+    def of(self, c: int, free: IntArray) -> tuple[list[tuple[int, IntArray]], IntArray]:
+        """The quotas (index, free posts it blocks) in the order a scan of the free posts
+        meets them, and the free posts none blocks."""
+        if not self.active:
+            return [], free
+        key = None if self.code is None else (int(self.code[c]), free.tobytes())
+        found = self._memo.get(key) if key is not None else None
+        if found is None:
+            found = self._scan(c, free)
+            if key is not None:
+                self._memo[key] = found
+        return found
+
+    def _scan(self, c: int, free: IntArray) -> tuple[list[tuple[int, IntArray]], IntArray]:
+        any_broken = np.zeros(len(free), dtype=np.bool_)
+        broken_by: list[tuple[int, int, IntArray]] = []
+        for k in self.active:
+            quota, table = self.compiled.quotas[k], self.breaks[k]
+            in_post = quota.post_mask[free]
+            counted = in_post & quota.cand_mask[c]
+            based = in_post if quota.share_base == "posts" else np.full(len(free),
+                                                                        quota.cand_mask[c])
+            broken = table[counted.astype(np.int64), based.astype(np.int64)]
+            if broken.any():
+                any_broken |= broken
+                broken_by.append((int(np.argmax(broken)), k, free[broken]))
+        in_order = sorted(broken_by, key=lambda item: item[:2])
+        return [(k, posts) for _, k, posts in in_order], free[~any_broken]
+
+
+def _blocked(compiled: Compiled, c: int, full_count: int, full_posts: IntArray,
+             free: IntArray, blocking: _Blocking, assignment: IntArray) -> list[Reason]:
+    """Reasons for a candidate with some option free, or full ones named: the seats taken,
+    the quotas one more pair would break, and their partner or the objective for the rest."""
     problem = compiled.problem
     post_ids = problem.posts
-    is_full = filled[options] >= compiled.capacity[options]
-    full_count = int(is_full.sum())
-    full = [post_ids[p].id for p in options[is_full][:_LISTED].tolist()]
-    free = options[~is_full]
-    # Quotas one more pair would break, in the order a scan of the free posts meets them.
-    any_broken = np.zeros(len(free), dtype=np.bool_)
-    broken_by: list[tuple[int, int, IntArray]] = []
-    for k, (quota, table) in enumerate(zip(compiled.quotas, breaks, strict=True)):
-        if not table.any():
-            continue
-        in_post = quota.post_mask[free]
-        counted = in_post & quota.cand_mask[c]
-        based = in_post if quota.share_base == "posts" else np.full(len(free),
-                                                                    quota.cand_mask[c])
-        broken = table[counted.astype(np.int64), based.astype(np.int64)]
-        if broken.any():
-            any_broken |= broken
-            broken_by.append((int(np.argmax(broken)), k, free[broken]))
-    rest = free[~any_broken]
+    broken_by, rest = blocking.of(c, free)
     reasons = []
     if full_count:
-        listed = _ids(full, full_count)
+        listed = _ids([post_ids[p].id for p in full_posts.tolist()], full_count)
         detail = f"every seat taken at {listed}"
-        if full_count == len(options):
+        if len(free) == 0:
             detail = (f"the only post the candidate may hold is full: {listed}" if full_count == 1
                       else f"all {full_count} posts the candidate may hold are full: {listed}")
         reasons.append(Reason(code="wishes_taken", detail=detail))
-    for _, k, posts in sorted(broken_by, key=lambda item: item[:2]):
+    for k, posts in broken_by:
         reasons.append(Reason(
             code="quota",
             detail=f"placing at {_post_ids(compiled, posts)} would break quota "
