@@ -149,6 +149,34 @@ def test_solve_invalid_input_writes_nothing(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
+def test_solve_to_a_missing_folder_fails_before_solving(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder that does not exist is found before the solve, not after minutes of it."""
+    import importlib
+
+    def never(*_: object, **__: object) -> None:
+        raise AssertionError("solved although the output cannot be written")
+
+    monkeypatch.setattr(importlib.import_module("matcher.solve"), "solve", never)
+    out = tmp_path / "missing" / "solution.json"
+    result = run("solve", SAMPLE, "-o", out)
+    assert result.exit_code == 2, result.output
+    assert f"folder {out.parent} does not exist" in result.stderr
+    assert "nothing was done" in result.stderr
+    assert "Traceback" not in result.output
+    assert run("solve", SAMPLE, "-o", tmp_path).exit_code == 2  # a folder, not a file
+
+
+def test_generate_to_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    out = tmp_path / "missing" / "round.json"
+    result = run("generate", "--candidates", "50", "--seed", "1", "-o", out)
+    assert result.exit_code == 2, result.output
+    assert f"folder {out.parent} does not exist" in result.stderr
+    assert "Traceback" not in result.output
+    written = run("generate", "--candidates", "50", "--seed", "1", "-o", tmp_path / "r.json")
+    assert written.exit_code == 0, written.output
+
+
 @pytest.mark.parametrize("command", ["validate", "solve"])
 def test_missing_problem_file(command: str, tmp_path: Path) -> None:
     result = run(command, tmp_path / "nowhere.json")

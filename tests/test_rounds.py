@@ -113,6 +113,19 @@ def test_cli_round_solves_and_summarises(tmp_path: Path,
     assert again.exit_code == 0 and json.loads(again.stdout) == summary
 
 
+def test_cli_round_checks_every_output_before_building_or_solving(
+        tmp_path: Path, main_round: tuple[Problem, Solution]) -> None:
+    _, solution = main_round
+    first = tmp_path / "first.json"
+    first.write_text(solution.model_dump_json(), encoding="utf-8")
+    result = CliRunner().invoke(app, [
+        "round", str(SAMPLE), str(first), "-o", str(tmp_path / "next.json"),
+        "--solve", str(tmp_path / "gone" / "next_solution.json")])
+    assert result.exit_code == 2, result.output
+    assert "does not exist" in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "next.json").exists()
+
+
 def test_cli_round_takes_joiners_from_a_workbook(tmp_path: Path,
                                                  main_round: tuple[Problem, Solution]) -> None:
     from matcher.sheets import write_problem_xlsx

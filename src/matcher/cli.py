@@ -18,6 +18,7 @@ import typer
 from matcher.cli_support import (
     EXIT_INTERNAL,
     EXIT_INVALID,
+    check_writable,
     fail_internal,
     fail_invalid,
     write_text,
@@ -95,6 +96,7 @@ def solve(
     from matcher.summary import summary_text
 
     started = time.monotonic()  # the time limit covers reading the problem too
+    check_writable(output)
     printer = None if quiet else ProgressPrinter(sys.stderr)
     try:
         loaded = with_model(load_any(problem), model)

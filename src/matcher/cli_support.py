@@ -72,6 +72,29 @@ def read_solution(path: Path, problem: Problem | None = None) -> Solution:
     return solution
 
 
+def check_writable(*outputs: Path | None, folder_ok: bool = False) -> None:
+    """Fail before any long work when an output cannot be written there: a missing folder
+    found only after a two-minute solve loses the solve. ``folder_ok``: an output may be a
+    folder (CSV)."""
+    issues = []
+    for path in outputs:
+        if path is None:
+            continue
+        parent = path.parent if str(path.parent) else Path(".")
+        if path.is_dir() and not folder_ok:
+            issues.append(f"{path} is a folder, not a file")
+        elif not parent.is_dir():
+            issues.append(f"folder {parent} does not exist (for {path})")
+        elif not os.access(parent, os.W_OK | os.X_OK):
+            issues.append(f"folder {parent} is not writable (for {path})")
+    if issues:
+        typer.echo(f"cannot write the output: {len(issues)} error(s); nothing was done",
+                   err=True)
+        for issue in issues:
+            typer.echo(f"  {issue}", err=True)
+        raise typer.Exit(EXIT_INVALID)
+
+
 def write_text(path: Path, text: str) -> None:
     """Write via a temporary file and rename, so a crash never leaves half a file.
 

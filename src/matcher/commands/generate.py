@@ -29,15 +29,21 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write a realistic western-programme round (provinces, pairings, minority areas,
         skewed wishes) generated from REFERENCE.md's facts; deterministic for a seed."""
+        from matcher.cli_support import EXIT_INTERNAL, check_writable
         from matcher.generate import generate_problem, load_model, write_problem
 
+        check_writable(output)
         started = time.monotonic()
         problem = generate_problem(
             candidates, seed, seats_per_candidate=seats_per_candidate, couples=couples,
             respect_priority=priority, crossing_quota=crossing,
             model=load_model(model) if model is not None else None,
         )
-        write_problem(problem, output)
+        try:
+            write_problem(problem, output)
+        except OSError as error:
+            typer.echo(f"cannot write {output}: {error.strerror or error}", err=True)
+            raise typer.Exit(EXIT_INTERNAL) from None
         seats = sum(post.get("capacity", 1) for post in problem["posts"])
         typer.echo(f"wrote {output}: {candidates} candidates, {len(problem['posts'])} posts, "
                    f"{seats} seats ({time.monotonic() - started:.1f}s)", err=True)

@@ -92,11 +92,13 @@ def round_(
     link and is placed alone. With --solve the round is solved and verified, and who is newly
     placed is printed.
     """
-    from matcher.cli_support import read_problem, read_solution
+    from matcher.cli_support import check_writable, read_problem, read_solution
     from matcher.errors import InvalidProblemError
     from matcher.rounds import next_round
     from matcher.sheets import write_any
 
+    check_writable(output, folder_ok=True)
+    check_writable(solve_to, summary_json)
     current = read_problem(problem)
     previous = read_solution(solution, current)
     try:
@@ -120,13 +122,17 @@ def _open_seats(problem: Problem) -> int:
 
 def _solve_round(problem: Problem, previous: Solution, output: Path,
                  summary_json: Path | None, time_limit: float | None) -> None:
+    from matcher.cli_support import write_text
     from matcher.options import SolveOptions
     from matcher.rounds import compare_rounds
     from matcher.solve import solve
     from matcher.verify import verify
 
     solution = solve(problem, SolveOptions(time_limit=time_limit))
-    output.write_text(solution.model_dump_json(indent=1) + "\n", encoding="utf-8")
+    try:
+        write_text(output, solution.model_dump_json(indent=1) + "\n")
+    except OSError as error:
+        _fail(f"cannot write {output}", [str(error.strerror or error)], EXIT_INTERNAL)
     violations = verify(problem, solution)
     if violations:
         _fail(f"the solution of the next round breaks {len(violations)} rule(s)",
@@ -136,12 +142,16 @@ def _solve_round(problem: Problem, previous: Solution, output: Path,
 
 
 def _report(summary: RoundSummary, summary_json: Path | None) -> None:
+    from matcher.cli_support import write_text
     from matcher.rounds import summary_lines
 
     for line in summary_lines(summary):
         typer.echo(line)
     if summary_json is not None:
-        summary_json.write_text(summary.model_dump_json(indent=1) + "\n", encoding="utf-8")
+        try:
+            write_text(summary_json, summary.model_dump_json(indent=1) + "\n")
+        except OSError as error:
+            _fail(f"cannot write {summary_json}", [str(error.strerror or error)], EXIT_INTERNAL)
 
 
 def round_summary(
