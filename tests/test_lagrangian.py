@@ -166,3 +166,16 @@ def test_priced_candidates_on_shared_routes_find_the_priced_optimum(problem: Pro
                      for t in problem.objective.order)
 
     assert priced_key(routed.assignment) == priced_key(own_arcs.assignment)
+
+
+@settings(max_examples=30)
+@given(crossing_problems())
+def test_no_priced_solve_starts_once_the_limit_is_spent(problem: Problem) -> None:
+    """A priced solve cannot be stopped, so none starts when the time left is shorter than
+    the relaxation's solve took; the answer still keeps every rule."""
+    if "priced into the network" not in (solve(problem, SolveOptions()).solver.note or ""):
+        return
+    spent = solve(problem, SolveOptions(time_limit=0))
+    assert "priced into the network" not in (spent.solver.note or "")
+    if spent.status in ("optimal", "feasible"):
+        assert verify(problem, spent) == []
