@@ -28,8 +28,9 @@ from matcher.solution import (
 
 ENGINES = {"cpsat": cpsat.solve, "flow": flow.solve, "hybrid": hybrid.solve}
 FINISHING_SHARE = 0.05  # of the time limit, kept back for reasons and the solution file
-# seconds per candidate ... when that is more: the reasons for the unplaced took 11 s of a
-# 100k round with seats left empty, writing its file 1-2 s more
+# seconds per candidate ... when that is more: the reasons for the unplaced took 4.9 s of a
+# 100k round with 52k candidates beside empty seats (11 s before explain.py shared its
+# splits), writing its file 1-2 s more; the rest is margin for a slower machine
 FINISHING_PER_CANDIDATE = 120e-6
 FINISHING_MOST = 0.25  # ... but never more than this share of the limit
 
@@ -60,8 +61,9 @@ def solve(problem: Problem, options: SolveOptions | None = None) -> Solution:
 def finishing_seconds(time_limit: float, candidates: int) -> float:
     """Seconds kept back from a time limit for what follows the engine: the unplaced
     candidates' reasons, the solution's records and writing them. A share of the limit, or
-    more on large rounds under short limits (a 100k round takes about 4 s on 2 cores, 14 s
-    when seats stay empty), but never more than :data:`FINISHING_MOST` of the limit."""
+    more on large rounds under short limits (a 100k round takes about 4 s on 2 cores; its
+    reasons alone took 4.9 s with 52k candidates beside empty seats), but never more than
+    :data:`FINISHING_MOST` of the limit."""
     wanted = max(time_limit * FINISHING_SHARE, candidates * FINISHING_PER_CANDIDATE)
     return min(wanted, time_limit * FINISHING_MOST)
 
