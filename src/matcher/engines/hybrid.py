@@ -62,7 +62,7 @@ from matcher.engines.cutoffs import (
     with_cutoffs,
 )
 from matcher.engines.keeps import broken_rules, keeps_every_rule
-from matcher.engines.lagrangian import linear_form, price_quota
+from matcher.engines.lagrangian import linear_form, price_quota, swapped_toward
 from matcher.engines.network import network_obstacles
 from matcher.engines.reseat import reseated
 from matcher.engines.serial import ranked_options, serial_dictatorship
@@ -492,7 +492,26 @@ def _starting_round(run: _Run, found: _Found, plan: _ModelPlan) -> IntArray:
                 starts.append(dived)
     if found.priced_round is not None:
         starts.append(found.priced_round)
-    return best_start(compiled, starts)
+    best = best_start(compiled, starts)
+    if compiled.problem.rules.respect_priority or not keeps_every_rule(compiled, best):
+        return best  # (under priority a swap can leave envy: the holder out may outscore
+        # the newcomer)
+    return _mended(run, best)
+
+
+def _mended(run: _Run, assignment: IntArray) -> IntArray:
+    """``assignment`` with the soft quotas it breaks mended by swaps that leave every
+    other count as it is (:func:`.lagrangian.swapped_toward`), each kept when the round
+    still keeps every rule and is better."""
+    compiled = run.compiled
+    for quota in compiled.quotas:
+        mended = swapped_toward(compiled, quota, assignment)
+        if mended is None:
+            continue
+        run.progress("hybrid:swaps")
+        if keeps_every_rule(compiled, mended) and _worse(compiled, assignment, mended):
+            assignment = mended
+    return assignment
 
 
 def _solve_model(run: _Run, found: _Found, plan: _ModelPlan, hint: IntArray,

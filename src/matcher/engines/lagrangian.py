@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import numpy as np
 
-from matcher.columns import IntArray
+from matcher.columns import BoolArray, IntArray
 from matcher.compile import Compiled, CompiledQuota
 from matcher.engines import flow
 from matcher.engines.base import TierValue
@@ -194,6 +194,7 @@ def _search_preferences(
 
 
 _POOL = 256  # newcomers whose cost is worked out per holder
+_NEWCOMERS = 16  # ... and the cheapest kept, in case another holder takes the cheapest
 
 
 def _swapped(compiled: Compiled, relaxed: Compiled, quota: CompiledQuota, form: LinearForm,
@@ -202,14 +203,47 @@ def _swapped(compiled: Compiled, relaxed: Compiled, quota: CompiledQuota, form: 
     cheapest swaps at one post: a holder out, an unplaced candidate in who is counted alike
     by every other quota (so they all stay) and is on the other side of the quota's
     candidate group, lowering ``g``. None when the swaps run out first."""
-    compat = compiled.compat
-    signature = quota_signatures(relaxed)
-    member = quota.cand_mask
+    swaps = _swaps(compiled, quota_signatures(relaxed), quota, form, assignment,
+                   compiled.lock_post < 0)
+    mended, g = _applied(assignment, swaps, form.value(quota, compiled, assignment))
+    return mended if g <= 0 else None
+
+
+def swapped_toward(compiled: Compiled, quota: CompiledQuota,
+                   assignment: IntArray) -> IntArray | None:
+    """``assignment`` with the cheapest swaps of :func:`_swapped` that lower the deviation
+    of ``quota`` (soft, one bound), as far as they go: every other quota's counts, every
+    post's fill and so the coverage stay as they are. Only single, unlocked candidates
+    move (a partner's post would no longer match). None when no swap lowers it.
+
+    For rounds too large for CP-SAT: at 100k with every rule but priority, the round left
+    282 of its 283 quota points on one such quota, with 30 s of the limit unused."""
+    form = linear_form(quota)
+    if form is None:
+        return None
     g = form.value(quota, compiled, assignment)
-    holders = np.flatnonzero((assignment >= 0) & (compiled.lock_post < 0))
-    free = np.flatnonzero((assignment < 0) & compat.candidate_ok & (compiled.lock_post < 0))
+    if g <= 0:
+        return None
+    others = replace(compiled, quotas=[q for q in compiled.quotas if q is not quota])
+    movable = (compiled.lock_post < 0) & (compiled.partner < 0)
+    swaps = _swaps(compiled, quota_signatures(others), quota, form, assignment, movable)
+    mended, lowered = _applied(assignment, swaps, g)
+    return mended if lowered < g else None
+
+
+def _swaps(compiled: Compiled, signature: IntArray, quota: CompiledQuota, form: LinearForm,
+           assignment: IntArray, movable: BoolArray
+           ) -> list[tuple[int, int, IntArray, Fraction]]:
+    """Per holder whose replacement lowers ``g``: (extra cost of the cheapest newcomer,
+    holder, the cheapest few newcomers, change of ``g``); holder and newcomer ``movable``,
+    the newcomer unplaced, with the holder's ``signature`` and on the other side of the
+    quota's candidate group."""
+    compat = compiled.compat
+    member = quota.cand_mask
+    holders = np.flatnonzero((assignment >= 0) & movable)
+    free = np.flatnonzero((assignment < 0) & compat.candidate_ok & movable)
     fits = compat.attributes_ok & compat.pairings_ok
-    swaps: list[tuple[int, int, int, Fraction]] = []  # (extra cost, holder, newcomer, Δg)
+    swaps: list[tuple[int, int, IntArray, Fraction]] = []
     for h in holders.tolist():
         p = int(assignment[h])
         joins = -1 if member[h] else 1  # the newcomer is on the other side of the group
@@ -225,18 +259,28 @@ def _swapped(compiled: Compiled, relaxed: Compiled, quota: CompiledQuota, form: 
         if not ok.any():
             continue
         cost = compiled.costs(pool, at, rank)
-        best = int(np.flatnonzero(ok)[np.argmin(cost[ok])])
+        options = np.flatnonzero(ok)
+        options = options[np.argsort(cost[options], kind="stable")][:_NEWCOMERS]
         held = compiled.costs(np.array([h]), np.array([p]),
                               compiled.rank_of(np.array([h]), np.array([p])))[0]
-        swaps.append((int(cost[best] - held), h, int(pool[best]), Fraction(dg)))
+        swaps.append((int(cost[options[0]] - held), h, pool[options], Fraction(dg)))
+    return swaps
+
+
+def _applied(assignment: IntArray, swaps: list[tuple[int, int, IntArray, Fraction]],
+             g: Fraction) -> tuple[IntArray, Fraction]:
+    """``assignment`` with the cheapest swaps per unit of ``g`` made, each newcomer placed
+    once (a holder whose cheapest is taken gets their next), until ``g`` is down to 0 or
+    they run out; and ``g`` then."""
     mended = assignment.copy()
     used: set[int] = set()
-    for _, h, c, dg in sorted(swaps, key=lambda s: (s[0] / -s[3], s[1])):
+    for _, h, newcomers, dg in sorted(swaps, key=lambda s: (s[0] / -s[3], s[1])):
         if g <= 0:
             break
-        if c in used:
+        c = next((c for c in newcomers.tolist() if c not in used), None)
+        if c is None:
             continue
         used.add(c)
         mended[c], mended[h] = mended[h], -1
         g += dg
-    return mended if g <= 0 else None
+    return mended, g
