@@ -7,6 +7,7 @@ hybrid drops it from the relaxation and prices it. Brute force reads SPEC indepe
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 from typing import Any
 
@@ -248,6 +249,7 @@ def test_swaps_toward_a_soft_quota_change_nothing_else(problem: Problem,
         after = swapped_toward(compiled, quota, before)
         if after is None:
             continue
+        assert swapped_toward(compiled, quota, before, time.monotonic() - 1) is None  # late
         form = linear_form(quota)
         assert form is not None
         assert form.value(quota, compiled, after) < form.value(quota, compiled, before)
