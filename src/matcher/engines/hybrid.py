@@ -494,9 +494,8 @@ def _starting_round(run: _Run, found: _Found, plan: _ModelPlan) -> IntArray:
     if found.priced_round is not None:
         starts.append(found.priced_round)
     best = best_start(compiled, starts)
-    if compiled.problem.rules.respect_priority or not keeps_every_rule(compiled, best):
-        return best  # (under priority a swap can leave envy: the holder out may outscore
-        # the newcomer)
+    if compiled.problem.rules.respect_priority:  # a swap can leave envy there: the holder
+        return best  # swapped out may outscore the newcomer
     return _mended(run, best)
 
 
