@@ -237,10 +237,10 @@ def swap_problems(draw: st.DrawFn) -> Problem:
 @given(st.one_of(swap_problems(), problems(max_candidates=7, max_posts=4)), st.data())
 def test_swaps_toward_a_soft_quota_change_nothing_else(problem: Problem,
                                                         data: st.DataObject) -> None:
-    """Each swap puts an unplaced candidate in a holder's seat: the quota's ``g`` falls,
-    every other quota's count and base and every post's fill stay, and only single,
-    unlocked candidates move, newcomers to a post they may hold (ranked, or adjusted when
-    they accept that)."""
+    """Each swap puts an unplaced candidate in a holder's seat, each chain a placed one
+    whose seat an unplaced one takes: the quota's ``g`` falls, every other quota's count
+    and base and every post's fill stay, and only single, unlocked candidates move, each
+    to a post they may hold (ranked, or adjusted when they accept that)."""
     compiled = compile_problem(problem)
     draws = data.draw(st.lists(st.integers(-1, compiled.m - 1), min_size=compiled.n,
                                max_size=compiled.n))
@@ -261,9 +261,32 @@ def test_swaps_toward_a_soft_quota_change_nothing_else(problem: Problem,
                         == other.count_and_base(compiled.pairs(before)))
         moved = np.flatnonzero(after != before)
         assert (compiled.partner[moved] < 0).all() and (compiled.lock_post[moved] < 0).all()
-        newcomers = moved[after[moved] >= 0]
-        assert (before[newcomers] < 0).all()
-        assert (before[moved[after[moved] < 0]] >= 0).all()
-        rank = compiled.rank_of(newcomers, after[newcomers])
-        assert compiled.may_hold(newcomers, after[newcomers]).all()
-        assert ((rank > 0) | compiled.adjusts[newcomers]).all()
+        placed = moved[after[moved] >= 0]  # newcomers, and movers in a chain
+        rank = compiled.rank_of(placed, after[placed])
+        assert compiled.may_hold(placed, after[placed]).all()
+        assert ((rank > 0) | compiled.adjusts[placed]).all()
+
+
+def test_a_chain_mends_the_quota_where_no_swap_can() -> None:
+    """X (law) holds the health post; U (medicine) may not take it, but M (medicine) may,
+    and U may take M's post: X out, M to the health post, U to M's."""
+    problem = parse_problem({
+        "schema_version": "1", "name": "chain",
+        "candidates": [
+            {"id": "X", "home_province": "SD", "major_category": "law",
+             "wishes": [{"post": "H"}]},
+            {"id": "M", "home_province": "SD", "major_category": "medicine",
+             "wishes": [{"post": "H"}, {"post": "B"}]},
+            {"id": "U", "home_province": "SD", "major_category": "medicine",
+             "wishes": [{"post": "B"}]}],
+        "posts": [{"id": post, "province": "XJ", "prefecture": "Kashgar",
+                   "programme": programme}
+                  for post, programme in (("H", "health"), ("B", "basic_education"))],
+        "rules": {"quotas": [{"id": "medicine", "candidates": {"major_category": "medicine"},
+                              "posts": {"programme": "health"}, "min_share": 1.0,
+                              "share_base": "posts", "hard": False}]},
+    })
+    compiled = compile_problem(problem)
+    before = np.array([0, 1, -1], dtype=np.int64)  # X at H, M at B, U unplaced
+    after = swapped_toward(compiled, compiled.quotas[0], before)
+    assert after is not None and after.tolist() == [-1, 0, 1]

@@ -226,10 +226,74 @@ def swapped_toward(compiled: Compiled, quota: CompiledQuota, assignment: IntArra
         return None
     others = replace(compiled, quotas=[q for q in compiled.quotas if q is not quota])
     movable = (compiled.lock_post < 0) & (compiled.partner < 0)
-    swaps = _swaps(compiled, quota_signatures(others), quota, form, assignment, movable,
-                   deadline)
+    signature = quota_signatures(others)
+    swaps = _swaps(compiled, signature, quota, form, assignment, movable, deadline)
     mended, lowered = _applied(assignment, swaps, g)
+    if lowered > 0:
+        mended, lowered = _chained(compiled, signature, quota, form, mended, movable,
+                                   lowered, deadline)
     return mended if lowered < g else None
+
+
+def _chained(compiled: Compiled, signature: IntArray, quota: CompiledQuota,
+             form: LinearForm, assignment: IntArray, movable: BoolArray, g: Fraction,
+             deadline: float | None) -> tuple[IntArray, Fraction]:
+    """``assignment`` with chains where no single swap is left: a holder out, a placed
+    candidate of the other side in from their post, and an unplaced one of that side into
+    theirs. The mover and the newcomer share the holder's signature and side, so every
+    other quota and ``g`` change as by a swap; both posts stay filled. And ``g`` then."""
+    compat = compiled.compat
+    member = quota.cand_mask
+    fits = compat.attributes_ok & compat.pairings_ok
+    key = signature * 2 + member
+    ok_cand = compat.candidate_ok & movable
+
+    def group(placed: bool) -> tuple[IntArray, IntArray]:
+        chosen = np.flatnonzero(ok_cand & ((assignment >= 0) if placed else (assignment < 0)))
+        order = np.argsort(key[chosen], kind="stable")
+        return chosen[order], key[chosen][order]
+
+    def may_take(pool: IntArray, post: int) -> IntArray:
+        """Those of ``pool`` who may hold ``post`` (ranked, or adjusted if they accept)."""
+        pool = pool[fits[compat.profile[pool], compat.post_class[post]]]
+        at = np.full(len(pool), post, dtype=np.int64)
+        ok = ((compiled.rank_of(pool, at) > 0) | compiled.adjusts[pool]) & compiled.may_hold(
+            pool, at)
+        return pool[ok]
+
+    placed, placed_key = group(True)
+    free, free_key = group(False)
+    mended = assignment.copy()
+    used = np.zeros(compiled.n, dtype=np.bool_)
+    for k, h in enumerate(placed.tolist()):
+        if g <= 0 or (deadline is not None and k % 64 == 0 and time.monotonic() > deadline):
+            break
+        p = int(mended[h])
+        if used[h] or p < 0:
+            continue
+        joins = -1 if member[h] else 1
+        dg = joins * (form.pair * int(quota.post_mask[p])
+                      + (0 if form.base_is_posts else form.base))
+        if dg >= 0:
+            continue
+        want = int(signature[h]) * 2 + (0 if member[h] else 1)
+        lo, hi = np.searchsorted(placed_key, [want, want + 1])
+        movers = placed[lo:hi]
+        movers = movers[~used[movers] & (mended[movers] >= 0) & (mended[movers] != p)]
+        lo, hi = np.searchsorted(free_key, [want, want + 1])
+        newcomers = free[lo:hi]
+        newcomers = newcomers[~used[newcomers] & (mended[newcomers] < 0)]
+        if len(newcomers) == 0:
+            continue
+        for m in may_take(movers[:_POOL], p)[:_NEWCOMERS].tolist():
+            refill = may_take(newcomers[:_POOL], int(mended[m]))
+            if len(refill):
+                u = int(refill[0])
+                mended[u], mended[m], mended[h] = mended[m], p, -1
+                used[[h, m, u]] = True
+                g += dg
+                break
+    return mended, g
 
 
 def _swaps(compiled: Compiled, signature: IntArray, quota: CompiledQuota, form: LinearForm,
