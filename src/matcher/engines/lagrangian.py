@@ -240,8 +240,8 @@ def _chained(compiled: Compiled, signature: IntArray, quota: CompiledQuota,
              deadline: float | None) -> tuple[IntArray, Fraction]:
     """``assignment`` with chains where no single swap is left: a holder out, a placed
     candidate of the other side in from their post, and an unplaced one of that side into
-    theirs. The mover and the newcomer share the holder's signature and side, so every
-    other quota and ``g`` change as by a swap; both posts stay filled. And ``g`` then."""
+    theirs. The mover and the newcomer have the holder's signature and the other side, so
+    every other quota and ``g`` change as by a swap; both posts stay filled. And ``g`` then."""
     compat = compiled.compat
     member = quota.cand_mask
     fits = compat.attributes_ok & compat.pairings_ok
@@ -271,12 +271,9 @@ def _chained(compiled: Compiled, signature: IntArray, quota: CompiledQuota,
         p = int(mended[h])
         if used[h] or p < 0:
             continue
-        joins = -1 if member[h] else 1
-        dg = joins * (form.pair * int(quota.post_mask[p])
-                      + (0 if form.base_is_posts else form.base))
+        dg, want = _replacing(quota, form, signature, h, p)
         if dg >= 0:
             continue
-        want = int(signature[h]) * 2 + (0 if member[h] else 1)
         lo, hi = np.searchsorted(placed_key, [want, want + 1])
         movers = placed[lo:hi]
         movers = movers[~used[movers] & (mended[movers] >= 0) & (mended[movers] != p)]
@@ -294,6 +291,17 @@ def _chained(compiled: Compiled, signature: IntArray, quota: CompiledQuota,
                 g += dg
                 break
     return mended, g
+
+
+def _replacing(quota: CompiledQuota, form: LinearForm, signature: IntArray, h: int,
+               p: int) -> tuple[Fraction, int]:
+    """How ``g`` changes when holder ``h`` at post ``p`` gives their seat to someone on the
+    other side of the quota's candidate group with the same ``signature``; and that
+    someone's key (signature × 2 + side), by which the candidates are sorted."""
+    member = bool(quota.cand_mask[h])
+    dg = (-1 if member else 1) * (form.pair * int(quota.post_mask[p])
+                                  + (0 if form.base_is_posts else form.base))
+    return Fraction(dg), int(signature[h]) * 2 + (0 if member else 1)
 
 
 def _swaps(compiled: Compiled, signature: IntArray, quota: CompiledQuota, form: LinearForm,
@@ -318,12 +326,9 @@ def _swaps(compiled: Compiled, signature: IntArray, quota: CompiledQuota, form: 
         if deadline is not None and k % 256 == 0 and time.monotonic() > deadline:
             break
         p = int(assignment[h])
-        joins = -1 if member[h] else 1  # the newcomer is on the other side of the group
-        dg = joins * (form.pair * int(quota.post_mask[p])
-                      + (0 if form.base_is_posts else form.base))
+        dg, want = _replacing(quota, form, signature, h, p)
         if dg >= 0:
             continue
-        want = int(signature[h]) * 2 + (0 if member[h] else 1)
         lo, hi = np.searchsorted(keyed, [want, want + 1])
         pool = free[lo:hi]
         pool = pool[fits[compat.profile[pool], compat.post_class[p]]][:_POOL]
@@ -337,7 +342,7 @@ def _swaps(compiled: Compiled, signature: IntArray, quota: CompiledQuota, form: 
         options = options[np.argsort(cost[options], kind="stable")][:_NEWCOMERS]
         held = compiled.costs(np.array([h]), np.array([p]),
                               compiled.rank_of(np.array([h]), np.array([p])))[0]
-        swaps.append((int(cost[options[0]] - held), h, pool[options], Fraction(dg)))
+        swaps.append((int(cost[options[0]] - held), h, pool[options], dg))
     return swaps
 
 
