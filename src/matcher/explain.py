@@ -34,28 +34,28 @@ def candidate_options(compiled: Compiled, c: int) -> IntArray:
     compat = compiled.compat
     if not compat.candidate_ok[c]:
         return np.zeros(0, dtype=np.int64)
-    ranked = compiled.wishes.posts_of(c)
-    posts = ranked[compat.allowed(np.full(len(ranked), c, dtype=np.int64), ranked)]
+    posts, forbidden = _ranked_options(compiled, c)
     if compiled.adjusts[c]:
         u = int(compat.profile[c])  # the profile's posts: one row of the eligibility matrices
         others = np.flatnonzero((compat.attributes_ok[u] & compat.pairings_ok[u])[
             compat.post_class])
-        extra = others if len(ranked) == 0 else others[~np.isin(others, ranked,
-                                                                   kind="table")]
+        taken = np.concatenate([posts, forbidden])
+        extra = others if len(taken) == 0 else others[~np.isin(others, taken, kind="table")]
         posts = np.concatenate([posts, extra])
-    forbidden = _forbidden_posts(compiled, c)
-    if len(forbidden):
-        posts = posts[~np.isin(posts, forbidden)]
-    result: IntArray = posts
-    return result
+    return posts
 
 
-def _forbidden_posts(compiled: Compiled, c: int) -> IntArray:
-    """The posts forbidden to candidate ``c``, sorted: one short run of the sorted keys."""
+def _ranked_options(compiled: Compiled, c: int) -> tuple[IntArray, IntArray]:
+    """The ranked posts candidate ``c`` may hold (best rank first, forbidden ones left out),
+    and the posts forbidden to them (sorted: one short run of the sorted keys)."""
     keys, m = compiled.forbidden_keys, max(compiled.m, 1)
     lo, hi = np.searchsorted(keys, [c * m, (c + 1) * m])
-    result: IntArray = keys[lo:hi] - c * m
-    return result
+    forbidden: IntArray = keys[lo:hi] - c * m
+    ranked = compiled.wishes.posts_of(c)
+    ranked = ranked[compiled.compat.allowed(np.full(len(ranked), c, dtype=np.int64), ranked)]
+    if len(forbidden):
+        ranked = ranked[~np.isin(ranked, forbidden)]
+    return ranked, forbidden
 
 
 class _Seats:
@@ -92,12 +92,7 @@ class _Seats:
         how many are full, the first :data:`_LISTED` full ones, and the free ones, each in
         that function's order (ranked first, then adjusted)."""
         compiled, full = self.compiled, self.full
-        ranked = compiled.wishes.posts_of(c)
-        ranked = ranked[compiled.compat.allowed(np.full(len(ranked), c, dtype=np.int64),
-                                                ranked)]
-        forbidden = _forbidden_posts(compiled, c)
-        if len(forbidden):
-            ranked = ranked[~np.isin(ranked, forbidden)]
+        ranked, forbidden = _ranked_options(compiled, c)
         ranked_full = full[ranked]
         head, free = ranked[ranked_full][:_LISTED], ranked[~ranked_full]
         full_count = int(ranked_full.sum())

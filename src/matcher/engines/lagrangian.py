@@ -242,24 +242,13 @@ def _chained(compiled: Compiled, signature: IntArray, quota: CompiledQuota,
     candidate of the other side in from their post, and an unplaced one of that side into
     theirs. The mover and the newcomer have the holder's signature and the other side, so
     every other quota and ``g`` change as by a swap; both posts stay filled. And ``g`` then."""
-    compat = compiled.compat
-    member = quota.cand_mask
-    fits = compat.attributes_ok & compat.pairings_ok
-    key = signature * 2 + member
-    ok_cand = compat.candidate_ok & movable
+    key = signature * 2 + quota.cand_mask
+    ok_cand = compiled.compat.candidate_ok & movable
 
     def group(placed: bool) -> tuple[IntArray, IntArray]:
         chosen = np.flatnonzero(ok_cand & ((assignment >= 0) if placed else (assignment < 0)))
         order = np.argsort(key[chosen], kind="stable")
         return chosen[order], key[chosen][order]
-
-    def may_take(pool: IntArray, post: int) -> IntArray:
-        """Those of ``pool`` who may hold ``post`` (ranked, or adjusted if they accept)."""
-        pool = pool[fits[compat.profile[pool], compat.post_class[post]]]
-        at = np.full(len(pool), post, dtype=np.int64)
-        ok = ((compiled.rank_of(pool, at) > 0) | compiled.adjusts[pool]) & compiled.may_hold(
-            pool, at)
-        return pool[ok]
 
     placed, placed_key = group(True)
     free, free_key = group(False)
@@ -282,8 +271,8 @@ def _chained(compiled: Compiled, signature: IntArray, quota: CompiledQuota,
         newcomers = newcomers[~used[newcomers] & (mended[newcomers] < 0)]
         if len(newcomers) == 0:
             continue
-        for m in may_take(movers[:_POOL], p)[:_NEWCOMERS].tolist():
-            refill = may_take(newcomers[:_POOL], int(mended[m]))
+        for m in _may_take(compiled, movers[:_POOL], p)[0][:_NEWCOMERS].tolist():
+            refill, _ = _may_take(compiled, newcomers[:_POOL], int(mended[m]))
             if len(refill):
                 u = int(refill[0])
                 mended[u], mended[m], mended[h] = mended[m], p, -1
@@ -331,19 +320,25 @@ def _swaps(compiled: Compiled, signature: IntArray, quota: CompiledQuota, form: 
             continue
         lo, hi = np.searchsorted(keyed, [want, want + 1])
         pool = free[lo:hi]
-        pool = pool[fits[compat.profile[pool], compat.post_class[p]]][:_POOL]
-        at = np.full(len(pool), p, dtype=np.int64)
-        rank = compiled.rank_of(pool, at)
-        ok = ((rank > 0) | compiled.adjusts[pool]) & compiled.may_hold(pool, at)
-        if not ok.any():
+        pool, rank = _may_take(
+            compiled, pool[fits[compat.profile[pool], compat.post_class[p]]][:_POOL], p)
+        if not len(pool):
             continue
-        cost = compiled.costs(pool, at, rank)
-        options = np.flatnonzero(ok)
-        options = options[np.argsort(cost[options], kind="stable")][:_NEWCOMERS]
+        cost = compiled.costs(pool, np.full(len(pool), p, dtype=np.int64), rank)
+        cheapest = np.argsort(cost, kind="stable")[:_NEWCOMERS]
         held = compiled.costs(np.array([h]), np.array([p]),
                               compiled.rank_of(np.array([h]), np.array([p])))[0]
-        swaps.append((int(cost[options[0]] - held), h, pool[options], dg))
+        swaps.append((int(cost[cheapest[0]] - held), h, pool[cheapest], dg))
     return swaps
+
+
+def _may_take(compiled: Compiled, pool: IntArray, post: int) -> tuple[IntArray, IntArray]:
+    """Those of ``pool`` who may hold ``post`` (ranked, or adjusted if they accept), and
+    their ranks there."""
+    at = np.full(len(pool), post, dtype=np.int64)
+    rank = compiled.rank_of(pool, at)
+    ok = ((rank > 0) | compiled.adjusts[pool]) & compiled.may_hold(pool, at)
+    return pool[ok], rank[ok]
 
 
 def _applied(assignment: IntArray, swaps: list[tuple[int, int, IntArray, Fraction]],
