@@ -7,7 +7,6 @@ hybrid drops it from the relaxation and prices it. Brute force reads SPEC indepe
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 from typing import Any
 
@@ -16,18 +15,17 @@ from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 from matcher import SolveOptions, solve
-from matcher.columns import IntArray
-from matcher.compile import Compiled, compile_problem
+from matcher.compile import compile_problem
 from matcher.engines import flow
 from matcher.engines.hybrid import relaxed_problem
-from matcher.engines.lagrangian import linear_form, price_quota, swapped_toward
+from matcher.engines.lagrangian import price_quota
 from matcher.objective import tier_values
 from matcher.problem import Problem
 from matcher.solution import Status
 from matcher.validation import parse_problem
 from matcher.verify import verify
 from tests.bruteforce import brute_force_optimum
-from tests.strategies import network_problem_dicts, problems
+from tests.strategies import network_problem_dicts
 
 
 @st.composite
@@ -181,112 +179,3 @@ def test_no_priced_solve_starts_once_the_limit_is_spent(problem: Problem) -> Non
     assert "priced into the network" not in (spent.solver.note or "")
     if spent.status in ("optimal", "feasible"):
         assert verify(problem, spent) == []
-
-
-def _some_round(compiled: Compiled, draws: list[int]) -> IntArray:
-    """A round from arbitrary draws: locks kept, every other candidate at the drawn post
-    when they may hold it (ranked, or adjusted if they accept that) and it has room."""
-    assignment = np.where(compiled.lock_post >= 0, compiled.lock_post, -1)
-    filled = np.bincount(assignment[assignment >= 0], minlength=compiled.m)
-    for c, p in enumerate(draws):
-        if assignment[c] >= 0 or p < 0 or filled[p] >= compiled.capacity[p]:
-            continue
-        one, at = np.array([c]), np.array([p])
-        if compiled.may_hold(one, at)[0] and (compiled.rank_of(one, at)[0] > 0
-                                              or compiled.adjusts[c]):
-            assignment[c] = p
-            filled[p] += 1
-    return assignment
-
-
-@st.composite
-def swap_problems(draw: st.DrawFn) -> Problem:
-    """Small rounds where swaps are likely: majors on both sides of a soft quota on health
-    posts, a second quota (hard or soft) on home provinces, sometimes a couple or a lock."""
-    posts = [{"id": f"P{k}", "province": "XJ", "prefecture": "Kashgar",
-              "programme": draw(st.sampled_from(("health", "basic_education"))),
-              "capacity": draw(st.integers(1, 2))} for k in range(draw(st.integers(1, 3)))]
-    candidates: list[dict[str, Any]] = [{
-        "id": f"C{i}", "home_province": draw(st.sampled_from(("SD", "BJ"))),
-        "major_category": draw(st.sampled_from(("medicine", "law"))), "score": 80,
-        "accept_adjustment": draw(st.booleans()),
-        "wishes": [{"post": f"P{k}"} for k in draw(st.lists(
-            st.integers(0, len(posts) - 1), max_size=2, unique=True))],
-    } for i in range(draw(st.integers(2, 8)))]
-    if draw(st.booleans()):
-        candidates[0]["partner"], candidates[1]["partner"] = "C1", "C0"
-    bound = draw(st.sampled_from(("min", "max", "min_share", "max_share")))
-    problem: dict[str, Any] = {
-        "schema_version": "1", "name": "swaps", "candidates": candidates, "posts": posts,
-        "rules": {"quotas": [
-            {"id": "medicine", "candidates": {"major_category": "medicine"},
-             "posts": {"programme": "health"}, "hard": False, "penalty": 1,
-             "share_base": draw(st.sampled_from(("candidates", "posts"))),
-             bound: {"min": draw(st.integers(1, 3)), "max": draw(st.integers(0, 1)),
-                     "min_share": draw(st.sampled_from((0.5, 0.75, 1.0))),
-                     "max_share": draw(st.sampled_from((0.0, 0.25)))}[bound]},
-            {"id": "home-sd", "candidates": {"home_province": "SD"}, "posts": {},
-             "max": draw(st.integers(0, 3)), "hard": draw(st.booleans())}]},
-    }
-    if draw(st.booleans()):
-        problem["locks"] = [{"candidate": f"C{len(candidates) - 1}", "post": "P0"}]
-    return parse_problem(problem)
-
-
-@settings(max_examples=200)  # about one in ten rounds has a swap to make
-@given(st.one_of(swap_problems(), problems(max_candidates=7, max_posts=4)), st.data())
-def test_swaps_toward_a_soft_quota_change_nothing_else(problem: Problem,
-                                                        data: st.DataObject) -> None:
-    """Each swap puts an unplaced candidate in a holder's seat, each chain a placed one
-    whose seat an unplaced one takes: the quota's ``g`` falls, every other quota's count
-    and base and every post's fill stay, and only single, unlocked candidates move, each
-    to a post they may hold (ranked, or adjusted when they accept that)."""
-    compiled = compile_problem(problem)
-    draws = data.draw(st.lists(st.integers(-1, compiled.m - 1), min_size=compiled.n,
-                               max_size=compiled.n))
-    before = _some_round(compiled, draws)
-    for quota in compiled.quotas:
-        after = swapped_toward(compiled, quota, before)
-        if after is None:
-            continue
-        assert swapped_toward(compiled, quota, before, time.monotonic() - 1) is None  # late
-        form = linear_form(quota)
-        assert form is not None
-        assert form.value(quota, compiled, after) < form.value(quota, compiled, before)
-        fill = [np.bincount(r[r >= 0], minlength=compiled.m).tolist() for r in (before, after)]
-        assert fill[0] == fill[1]
-        for other in compiled.quotas:
-            if other is not quota:
-                assert (other.count_and_base(compiled.pairs(after))
-                        == other.count_and_base(compiled.pairs(before)))
-        moved = np.flatnonzero(after != before)
-        assert (compiled.partner[moved] < 0).all() and (compiled.lock_post[moved] < 0).all()
-        placed = moved[after[moved] >= 0]  # newcomers, and movers in a chain
-        rank = compiled.rank_of(placed, after[placed])
-        assert compiled.may_hold(placed, after[placed]).all()
-        assert ((rank > 0) | compiled.adjusts[placed]).all()
-
-
-def test_a_chain_mends_the_quota_where_no_swap_can() -> None:
-    """X (law) holds the health post; U (medicine) may not take it, but M (medicine) may,
-    and U may take M's post: X out, M to the health post, U to M's."""
-    problem = parse_problem({
-        "schema_version": "1", "name": "chain",
-        "candidates": [
-            {"id": "X", "home_province": "SD", "major_category": "law",
-             "wishes": [{"post": "H"}]},
-            {"id": "M", "home_province": "SD", "major_category": "medicine",
-             "wishes": [{"post": "H"}, {"post": "B"}]},
-            {"id": "U", "home_province": "SD", "major_category": "medicine",
-             "wishes": [{"post": "B"}]}],
-        "posts": [{"id": post, "province": "XJ", "prefecture": "Kashgar",
-                   "programme": programme}
-                  for post, programme in (("H", "health"), ("B", "basic_education"))],
-        "rules": {"quotas": [{"id": "medicine", "candidates": {"major_category": "medicine"},
-                              "posts": {"programme": "health"}, "min_share": 1.0,
-                              "share_base": "posts", "hard": False}]},
-    })
-    compiled = compile_problem(problem)
-    before = np.array([0, 1, -1], dtype=np.int64)  # X at H, M at B, U unplaced
-    after = swapped_toward(compiled, compiled.quotas[0], before)
-    assert after is not None and after.tolist() == [-1, 0, 1]

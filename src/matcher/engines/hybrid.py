@@ -62,10 +62,12 @@ from matcher.engines.cutoffs import (
     with_cutoffs,
 )
 from matcher.engines.keeps import broken_rules, keeps_every_rule
-from matcher.engines.lagrangian import linear_form, price_quota, swapped_toward
+from matcher.engines.lagrangian import price_quota
 from matcher.engines.network import network_obstacles
+from matcher.engines.quota_form import linear_form
 from matcher.engines.reseat import reseated
 from matcher.engines.serial import ranked_options, serial_dictatorship
+from matcher.engines.swaps import swapped_toward
 from matcher.errors import EngineCapabilityError
 from matcher.objective import lexicographic_key, round_key, tier_values
 from matcher.options import Progress, SolveOptions
@@ -379,7 +381,8 @@ def _search_model(run: _Run, found: _Found) -> EngineResult:
     plan = _ModelPlan.of(run)
     hint = _starting_round(run, found, plan)
     if compiled.problem.rules.respect_priority:  # all the time left when CP-SAT will not run
-        hint = _reseated(run, found, hint, 1.0 if plan.too_big else _reseat_shares(run)[0])
+        hint = _mended(run, _reseated(run, found, hint,
+                                      1.0 if plan.too_big else _reseat_shares(run)[0]))
     if first:
         run.progress("hybrid:start",
                      objective=tier_values(compiled, compiled.pairs(hint))[first])
@@ -449,12 +452,13 @@ def _reseated(run: _Run, found: _Found, assignment: IntArray, share: float) -> I
 
 def _polished(run: _Run, found: _Found, result: EngineResult) -> EngineResult:
     """CP-SAT's answer under priority with seats reserved for blockers from it, then its
-    adjusted seats re-seated, when that is better: its bounds stand (they bound the
-    optimum, not the answer)."""
+    adjusted seats re-seated, each followed by swaps toward its soft quotas, when that is
+    better: its bounds stand (they bound the optimum, not the answer)."""
     if result.assignment is None or result.status is not Status.feasible:
         return result
     compiled = run.compiled
-    better = _reseated(run, found, _blocked_from(run, result.assignment), 1.0)
+    better = _mended(run, _blocked_from(run, result.assignment))
+    better = _mended(run, _reseated(run, found, better, 1.0))
     if not _worse(compiled, result.assignment, better):
         return result
     values = tier_values(compiled, compiled.pairs(better))
@@ -493,15 +497,12 @@ def _starting_round(run: _Run, found: _Found, plan: _ModelPlan) -> IntArray:
                 starts.append(dived)
     if found.priced_round is not None:
         starts.append(found.priced_round)
-    best = best_start(compiled, starts)
-    if compiled.problem.rules.respect_priority:  # a swap can leave envy there: the holder
-        return best  # swapped out may outscore the newcomer
-    return _mended(run, best)
+    return _mended(run, best_start(compiled, starts))
 
 
 def _mended(run: _Run, assignment: IntArray) -> IntArray:
     """``assignment`` with the soft quotas it breaks mended by swaps that leave every
-    other count as it is (:func:`.lagrangian.swapped_toward`), each kept when the round
+    other count as it is (:func:`.swaps.swapped_toward`), each kept when the round
     still keeps every rule and is better."""
     compiled = run.compiled
     for quota in compiled.quotas:
