@@ -67,24 +67,32 @@ def test_a_wish_sets_the_stand_ins_cost() -> None:
 
 def test_out_of_time_the_round_is_mended_and_bounded_by_the_relaxation() -> None:
     """As if the relaxation had put S on a forbidden post with no time left: with a stand-in
-    the mended round meets the relaxation's value (optimal); without one S is unplaced and
-    the round is feasible, bounded by the relaxation's coverage."""
+    the mended round meets the relaxation's value (optimal). Without one at no more cost,
+    the cheapest candidate counted alike takes the post at any cost (H-same, adjusted, 10,
+    before H-wish's fifth wish, 16); with nobody, S is unplaced and the round is feasible,
+    bounded by the relaxation's coverage."""
     from matcher.engines.base import EngineResult
     from matcher.engines.flow import _out_of_time
     from matcher.solution import Status
 
+    def out_of_time(problem: Any, stand_in: int) -> EngineResult:
+        compiled = compile_problem(problem)
+        placed = np.full(compiled.n, -1, dtype=np.int64)
+        placed[0] = [post.id for post in problem.posts].index("P0")
+        relaxation = EngineResult(Status.optimal, placed, engine="flow", note="")
+        return _out_of_time(compiled, relaxation, np.array([0]), np.array([True]),
+                            np.array([stand_in]))
+
     problem = _problem(forbidden=[{"candidate": "S", "post": "P0"}])
-    compiled = compile_problem(problem)
-    placed = np.full(compiled.n, -1, dtype=np.int64)
-    placed[0] = [post.id for post in problem.posts].index("P0")
-    relaxation = EngineResult(Status.optimal, placed, engine="flow", note="")
-    one, yes = np.array([0]), np.array([True])
+    p0 = [post.id for post in problem.posts].index("P0")
+    for stand_in in (4, -1):
+        mended = out_of_time(problem, stand_in)
+        assert mended.status is Status.optimal and mended.assignment is not None
+        assert mended.assignment.tolist() == [-1, -1, -1, -1, p0]
 
-    mended = _out_of_time(compiled, relaxation, one, yes, np.array([4]))
-    assert mended.status is Status.optimal and mended.assignment is not None
-    assert mended.assignment[4] == placed[0] and mended.assignment[0] == -1
-
-    unplaced = _out_of_time(compiled, relaxation, one, yes, np.array([-1]))
+    alone = problem.model_copy(update={"candidates": [problem.candidates[0],
+                                                      problem.candidates[3]]})
+    unplaced = out_of_time(alone, -1)
     assert unplaced.status is Status.feasible and unplaced.assignment is not None
     assert (unplaced.assignment < 0).all()
     assert unplaced.bound == {"coverage": 1}

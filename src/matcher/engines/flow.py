@@ -964,11 +964,20 @@ def _mended(placed: IntArray, moved: IntArray, stand_ins: IntArray, unplaced: In
 def _out_of_time(compiled: Compiled, result: EngineResult, misrouted: IntArray,
                  forbidden: BoolArray, stand_ins: IntArray) -> EngineResult:
     """No time for another round: the relaxation's round, mended. Stand-ins take their posts,
-    the other candidates on forbidden pairs are unplaced, the rest keep their dear wishes
-    (pairs they may hold, at a higher cost). The bound is the relaxation's value, its
-    preferences less the most it can have undercharged; a round reaching it is optimal."""
+    the other candidates on forbidden pairs give theirs to a stand-in at any cost (coverage
+    and quotas stay: at 100k with 5,000 forbidden pairs, 98 seats were left empty before)
+    or are unplaced, the rest keep their dear wishes (pairs they may hold, at a higher
+    cost). The bound is the relaxation's value, its preferences less the most it can have
+    undercharged; a round reaching it is optimal."""
     assert result.assignment is not None
     placed = result.assignment
+    left = np.flatnonzero((stand_ins < 0) & forbidden)
+    if len(left):
+        stand_ins = stand_ins.copy()
+        held = _mended(placed, misrouted[stand_ins >= 0], stand_ins[stand_ins >= 0],
+                       misrouted[:0])  # the stand-ins placed, so not offered twice
+        stand_ins[left] = substitutes(compiled, held, misrouted[left],
+                                      np.full(len(left), np.iinfo(np.int64).max))
     has = stand_ins >= 0
     mended = _mended(placed, misrouted[has], stand_ins[has], misrouted[has | forbidden])
     order = compiled.problem.objective.order

@@ -63,6 +63,7 @@ from matcher.engines.cutoffs import (
 )
 from matcher.engines.keeps import broken_rules, keeps_every_rule
 from matcher.engines.lagrangian import price_quota
+from matcher.engines.narrowed import narrowed_round
 from matcher.engines.network import network_obstacles
 from matcher.engines.quota_form import linear_form
 from matcher.engines.reseat import reseated
@@ -486,6 +487,13 @@ def _starting_round(run: _Run, found: _Found, plan: _ModelPlan) -> IntArray:
                                  time.monotonic() + share * (deadline - time.monotonic()))
     if found.relaxation is not None:
         starts.append(found.relaxation.assignment)  # a solution if only soft quotas dropped
+        if not ({"couples", "respect_priority"} & set(found.dropped)):
+            # ... and, hard ones dropped, once it is narrowed to keep them
+            run.progress("hybrid:narrowed")
+            narrowed = narrowed_round(compiled, found.relaxed, found.relaxation.assignment,
+                                      run.options, run.deadline, found.solve_seconds)
+            if narrowed is not None:
+                starts.append(narrowed)
         if ("couples" in found.dropped and found.dropped != ["couples"]
                 and not compiled.problem.rules.respect_priority):
             # ... and, with couples dropped too, once every couple is kept (a dive)

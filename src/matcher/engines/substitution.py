@@ -42,8 +42,9 @@ def quota_signatures(compiled: Compiled) -> IntArray:
 def substitutes(compiled: Compiled, assignment: IntArray, misrouted: IntArray,
                 charged: IntArray) -> IntArray:
     """For each misrouted candidate, an unplaced candidate to take its post as the module
-    docstring says (each used once), or -1 when there is none. ``charged`` is the least the
-    relaxation can have charged each misrouted candidate at its post."""
+    docstring says (each used once; the cheapest of the first batch that has one), or -1
+    when there is none. ``charged`` is the least the relaxation can have charged each
+    misrouted candidate at its post (the most a stand-in may cost)."""
     compat = compiled.compat
     found = np.full(len(misrouted), -1, dtype=np.int64)
     if len(misrouted) == 0:
@@ -67,10 +68,10 @@ def substitutes(compiled: Compiled, assignment: IntArray, misrouted: IntArray,
             block = pool[start:start + _BATCH]
             at = np.full(len(block), post, dtype=np.int64)
             rank = compiled.rank_of(block, at)
-            ok = compiled.may_hold(block, at)
-            ok &= compiled.costs(block, at, rank) <= limit
+            cost = compiled.costs(block, at, rank)
+            ok = compiled.may_hold(block, at) & (cost <= limit)
             if ok.any():
-                found[i] = block[np.argmax(ok)]
+                found[i] = block[np.argmin(np.where(ok, cost, np.iinfo(np.int64).max))]
                 taken[found[i]] = True
                 break
     return found
