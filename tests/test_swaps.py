@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from matcher.columns import IntArray
 from matcher.compile import Compiled, CompiledQuota, compile_problem
+from matcher.engines import swaps
 from matcher.engines.keeps import keeps_every_rule
 from matcher.engines.quota_form import linear_form
 from matcher.engines.serial import serial_dictatorship
@@ -232,3 +233,28 @@ def test_a_chain_mends_the_quota_where_no_swap_can() -> None:
     before = np.array([0, 1, -1], dtype=np.int64)  # X at H, M at B, U unplaced
     after = swapped_toward(compiled, compiled.quotas[0], before)
     assert after is not None and after.tolist() == [-1, 0, 1]
+
+
+@settings(max_examples=100)
+@given(st.one_of(swap_problems(), swap_problems(priority=True)), st.data())
+def test_reading_the_unplaced_in_chunks_changes_no_swap(problem: Problem,
+                                                        data: st.DataObject) -> None:
+    """The unplaced are read a chunk at a time until enough fit: with chunks of one, the
+    swaps are those of one whole read."""
+    compiled = compile_problem(problem)
+    draws = data.draw(st.lists(st.integers(-1, compiled.m - 1), min_size=compiled.n,
+                               max_size=compiled.n))
+    before = _some_round(compiled, draws)
+    if compiled.problem.rules.respect_priority:
+        before = serial_dictatorship(compiled)
+    for quota in compiled.quotas:
+        whole = swapped_toward(compiled, quota, before)
+        saved = swaps._SCAN
+        swaps._SCAN = 1
+        try:
+            chunked = swapped_toward(compiled, quota, before)
+        finally:
+            swaps._SCAN = saved
+        assert (whole is None) == (chunked is None)
+        if whole is not None and chunked is not None:
+            assert whole.tolist() == chunked.tolist()

@@ -138,10 +138,13 @@ def _search_preferences(
     high: tuple[Fraction, Fraction] | None = None
     price = Fraction(1)
     solves = 0
+    took = 0.0  # the last solve's seconds: a solve cannot be stopped, so one must fit
     for _ in range(2 * STEPS):
-        if deadline is not None and time.monotonic() >= deadline:
+        if deadline is not None and time.monotonic() + took >= deadline:
             break
+        started = time.monotonic()
         assignment = solve_priced(price, "preferences")
+        took = time.monotonic() - started
         solves += 1
         if assignment is None:
             break

@@ -34,6 +34,9 @@ from matcher.engines.substitution import quota_signatures
 
 _POOL = 256  # newcomers whose cost is worked out per holder
 _NEWCOMERS = 16  # ... and the cheapest kept, in case another holder takes the cheapest
+# The unplaced are read this many at a time until _POOL fit: a cap on women over every post
+# has 13,000 holders to swap and 37,000 men unplaced of each signature (100k: 190 s whole).
+_SCAN = 1024
 
 Swap = tuple[int, int, IntArray, Fraction]  # (extra cost, holder, newcomers, change of g)
 
@@ -185,14 +188,21 @@ def _swaps(compiled: Compiled, signature: IntArray, quota: CompiledQuota, form: 
         dg, want = _replacing(quota, form, signature, h, p)
         if dg >= 0:
             continue
-        lo, hi = np.searchsorted(keyed, [want, want + 1])
-        pool = free[lo:hi]
-        pool = pool[fits[compat.profile[pool], compat.post_class[p]]]
+        least = 0
         if priority is not None:
-            least = priority.least_newcomer(h, p)
-            if least is None:
+            found = priority.least_newcomer(h, p)
+            if found is None:
                 continue
-            pool = pool[priority.level[pool] >= least]
+            least = found
+        lo, hi = np.searchsorted(keyed, [want, want + 1])
+        chunks = []
+        for start in range(int(lo), int(hi), _SCAN):  # the first _POOL who fit, in order
+            chunk = free[start:min(int(hi), start + _SCAN)]
+            chunk = chunk[fits[compat.profile[chunk], compat.post_class[p]]]
+            chunks.append(chunk if priority is None else chunk[priority.level[chunk] >= least])
+            if sum(map(len, chunks)) >= _POOL:
+                break
+        pool = np.concatenate(chunks) if chunks else free[:0]
         pool, rank = _may_take(compiled, pool[:_POOL], p)
         if not len(pool):
             continue
