@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from matcher import SolveOptions, explain, solve
-from matcher.compile import compile_problem
+from matcher.compile import Compiled, compile_problem
 from matcher.problem import Problem
 from matcher.verify import is_eligible
 from tests.strategies import problems
@@ -142,14 +142,38 @@ def test_options_are_split_as_listing_them_one_by_one_would(problem: Problem,
                 assert count == int(full.sum())
                 assert head.tolist() == options[full][:listed].tolist()
                 assert free.tolist() == options[~full].tolist()
-    frees = {c: seats.options(c)[2] for c in eligible}
+    one_per_word = explain._Blocking(compiled, breaks)
+    one_per_word.BITS = 1  # a word per quota, as with more quotas than a word holds
     for c in eligible:
-        blocking.of(c, frees[c])
-    for c in eligible:
-        remembered, scanned = blocking.of(c, frees[c]), blocking._scan(c, frees[c])
-        assert [(k, p.tolist()) for k, p in remembered[0]] == [
-            (k, p.tolist()) for k, p in scanned[0]]
-        assert remembered[1].tolist() == scanned[1].tolist()
+        free = seats.options(c)[2]
+        scanned = _scanned(compiled, breaks, c, free)
+        for shared in (blocking.of(c, free), one_per_word.of(c, free)):
+            assert [(k, p.tolist()) for k, p in shared[0]] == [
+                (k, p.tolist()) for k, p in scanned[0]]
+            assert shared[1].tolist() == scanned[1].tolist()
+
+
+def _scanned(compiled: Compiled, breaks: list[np.ndarray], c: int, free: np.ndarray
+             ) -> tuple[list[tuple[int, np.ndarray]], np.ndarray]:
+    """Which quotas block which of ``c``'s free posts, found post by post: the quotas in
+    the order the posts meet them, and the posts none blocks."""
+    blocked_by: dict[int, list[int]] = {}
+    first: dict[int, int] = {}
+    rest = []
+    for i, p in enumerate(free.tolist()):
+        hit = False
+        for k, quota in enumerate(compiled.quotas):
+            counted = bool(quota.post_mask[p] and quota.cand_mask[c])
+            based = bool(quota.post_mask[p] if quota.share_base == "posts"
+                         else quota.cand_mask[c])
+            if breaks[k][int(counted), int(based)]:
+                hit = True
+                blocked_by.setdefault(k, []).append(p)
+                first.setdefault(k, i)
+        if not hit:
+            rest.append(p)
+    order = sorted(blocked_by, key=lambda k: (first[k], k))
+    return [(k, np.array(blocked_by[k])) for k in order], np.array(rest, dtype=np.int64)
 
 
 def test_a_forbidden_full_post_and_a_quota_are_read_per_candidate() -> None:
@@ -186,3 +210,25 @@ def test_a_forbidden_full_post_and_a_quota_are_read_per_candidate() -> None:
         ("wishes_taken", "every seat taken at P1"),
         ("quota", "placing at P2 would break quota q-sd")]
     assert [code for code, _ in reasons["Y"]] == ["couple"]
+
+
+def test_quotas_in_separate_words_are_named_in_the_order_their_posts_come() -> None:
+    """X may take P1 or P2, but q-p2 (first in the problem) blocks P2 and q-p1 blocks P1:
+    named in the order the posts come, whether the quotas share a word of bits or not."""
+    from matcher.validation import parse_problem
+
+    problem = parse_problem({
+        "schema_version": "1", "name": "two-words",
+        "candidates": [{"id": "X", "home_province": "SD",
+                        "wishes": [{"post": "P1"}, {"post": "P2"}]}],
+        "posts": [{"id": p, "province": "XJ", "prefecture": "Kashgar",
+                   "programme": "basic_education"} for p in ("P1", "P2")],
+        "rules": {"quotas": [{"id": f"q-{p.lower()}", "candidates": {}, "posts": {"id": p},
+                              "max": 0} for p in ("P2", "P1")]},
+    })
+    compiled = compile_problem(problem)
+    for bits in (explain._Blocking.BITS, 1):
+        with patch.object(explain._Blocking, "BITS", bits):
+            reasons = explain.unassigned_reasons(compiled, np.array([-1]))
+        assert [r.detail for r in reasons[0]] == [
+            "placing at P1 would break quota q-p1", "placing at P2 would break quota q-p2"]

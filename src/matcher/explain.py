@@ -251,48 +251,63 @@ class _Blocking:
     """Which hard quotas one more pair would break, per candidate's free options.
 
     Whether a pair breaks a quota depends only on whether the quota counts the candidate
-    and the post, so candidates counted alike with the same free options share the answer:
-    the quotas that block them and the free posts no quota blocks.
+    and the post. So per set of quotas counting the candidate (few distinct ones), which
+    quotas block each post is worked out once, as bits of a word per post, and each
+    candidate's free options are read off it. (Remembering answers per free-option list
+    instead took 5.5 GB at 100k with every seat free: 100,000 lists of thousands of posts.)
     """
+
+    BITS = 62  # quotas per word (an int64, sign bit unused)
 
     def __init__(self, compiled: Compiled, breaks: list[BoolArray]) -> None:
         self.compiled = compiled
         self.active = [k for k, table in enumerate(breaks) if table.any()]
         self.breaks = breaks
-        code = np.zeros(compiled.n, dtype=np.int64)
-        for bit, k in enumerate(self.active):
-            code |= compiled.quotas[k].cand_mask.astype(np.int64) << bit
-        self.code = code if len(self.active) < 63 else None  # too many to key: no sharing
-        self._memo: dict[tuple[int, bytes], tuple[list[tuple[int, IntArray]], IntArray]] = {}
+        self.member = np.stack([compiled.quotas[k].cand_mask for k in self.active], axis=1
+                               ) if self.active else np.zeros((compiled.n, 0), dtype=np.bool_)
+        self._words: dict[bytes, list[IntArray]] = {}
 
     def of(self, c: int, free: IntArray) -> tuple[list[tuple[int, IntArray]], IntArray]:
         """The quotas (index, free posts it blocks) in the order a scan of the free posts
         meets them, and the free posts none blocks."""
-        if not self.active:
+        if not self.active or len(free) == 0:
             return [], free
-        key = None if self.code is None else (int(self.code[c]), free.tobytes())
-        found = self._memo.get(key) if key is not None else None
-        if found is None:
-            found = self._scan(c, free)
-            if key is not None:
-                self._memo[key] = found
-        return found
+        blocked_any = np.zeros(len(free), dtype=np.bool_)
+        found: list[tuple[int, int, IntArray]] = []
+        for w, words in enumerate(self._post_words(c)):
+            bits = words[free]
+            hit = bits != 0
+            if not hit.any():
+                continue
+            blocked_any |= hit
+            quotas, j = int(np.bitwise_or.reduce(bits[hit])), 0
+            while quotas:
+                if quotas & 1:
+                    blocks = (bits >> j) & 1 == 1
+                    found.append((int(np.argmax(blocks)), w * self.BITS + j, free[blocks]))
+                quotas, j = quotas >> 1, j + 1
+        found.sort(key=lambda item: item[:2])
+        return [(self.active[a], posts) for _, a, posts in found], free[~blocked_any]
 
-    def _scan(self, c: int, free: IntArray) -> tuple[list[tuple[int, IntArray]], IntArray]:
-        any_broken = np.zeros(len(free), dtype=np.bool_)
-        broken_by: list[tuple[int, int, IntArray]] = []
-        for k in self.active:
-            quota, table = self.compiled.quotas[k], self.breaks[k]
-            in_post = quota.post_mask[free]
-            counted = in_post & quota.cand_mask[c]
-            based = in_post if quota.share_base == "posts" else np.full(len(free),
-                                                                        quota.cand_mask[c])
-            broken = table[counted.astype(np.int64), based.astype(np.int64)]
-            if broken.any():
-                any_broken |= broken
-                broken_by.append((int(np.argmax(broken)), k, free[broken]))
-        in_order = sorted(broken_by, key=lambda item: item[:2])
-        return [(k, posts) for _, k, posts in in_order], free[~any_broken]
+    def _post_words(self, c: int) -> list[IntArray]:
+        """Per post, bit ``j`` of word ``w``: active quota ``w·BITS + j`` blocks the post
+        for candidates counted as ``c`` is."""
+        key = self.member[c].tobytes()
+        words = self._words.get(key)
+        if words is None:
+            words = []
+            for a, counts_c in enumerate(self.member[c].tolist()):
+                quota = self.compiled.quotas[self.active[a]]
+                counted = quota.post_mask & counts_c
+                based = (quota.post_mask if quota.share_base == "posts"
+                         else np.full(self.compiled.m, counts_c))
+                blocks = self.breaks[self.active[a]][counted.astype(np.int64),
+                                                     based.astype(np.int64)]
+                if a % self.BITS == 0:
+                    words.append(np.zeros(self.compiled.m, dtype=np.int64))
+                words[-1] |= blocks.astype(np.int64) << (a % self.BITS)
+            self._words[key] = words
+        return words
 
 
 def _blocked(compiled: Compiled, c: int, full_count: int, full_posts: IntArray,
