@@ -41,16 +41,16 @@ def narrowed_round(compiled: Compiled, relaxed: Compiled, assignment: IntArray,
                    options: SolveOptions, deadline: float | None, solve_seconds: float
                    ) -> IntArray | None:
     """A round of ``relaxed`` (the network ``compiled`` was relaxed to) keeping every hard
-    quota of ``compiled``, narrowed from ``assignment`` (its optimum); None when one it
-    breaks cannot be mended so, or when no solve of ``solve_seconds`` fits before
-    ``deadline``."""
+    quota of ``compiled``, narrowed from ``assignment`` (its optimum); None when that
+    already keeps them (nothing to narrow), when one it breaks cannot be mended so, or
+    when no solve of ``solve_seconds`` fits before ``deadline``."""
     capacity = relaxed.capacity.copy()
     screened = relaxed.compat.candidate_ok.copy()
-    for _ in range(ROUNDS):
+    for narrowings in range(ROUNDS):
         pairs = compiled.pairs(assignment)
         broken = [q for q in compiled.quotas if q.hard and not holds(q, pairs)]
         if not broken:
-            return assignment
+            return assignment if narrowings else None
         if deadline is not None and time.monotonic() + solve_seconds > deadline:
             return None
         for quota in broken:
