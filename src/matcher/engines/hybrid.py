@@ -489,9 +489,9 @@ def _starting_round(run: _Run, found: _Found, plan: _ModelPlan) -> IntArray:
         starts.append(found.relaxation.assignment)  # a solution if only soft quotas dropped
         if not ({"couples", "respect_priority"} & set(found.dropped)):
             # ... and, hard ones dropped, once it is narrowed to keep them
-            run.progress("hybrid:narrowed")
             narrowed = narrowed_round(compiled, found.relaxed, found.relaxation.assignment,
-                                      run.options, run.deadline, found.solve_seconds)
+                                      run.options, run.deadline, found.solve_seconds,
+                                      lambda: run.progress("hybrid:narrowed"))
             if narrowed is not None:
                 starts.append(narrowed)
         if ("couples" in found.dropped and found.dropped != ["couples"]

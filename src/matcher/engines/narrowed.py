@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -38,12 +39,13 @@ ROUNDS = 3  # narrowings at most (each one network solve)
 
 
 def narrowed_round(compiled: Compiled, relaxed: Compiled, assignment: IntArray,
-                   options: SolveOptions, deadline: float | None, solve_seconds: float
-                   ) -> IntArray | None:
+                   options: SolveOptions, deadline: float | None, solve_seconds: float,
+                   starting: Callable[[], None] = lambda: None) -> IntArray | None:
     """A round of ``relaxed`` (the network ``compiled`` was relaxed to) keeping every hard
     quota of ``compiled``, narrowed from ``assignment`` (its optimum); None when that
     already keeps them (nothing to narrow), when one it breaks cannot be mended so, or
-    when no solve of ``solve_seconds`` fits before ``deadline``."""
+    when no solve of ``solve_seconds`` fits before ``deadline``. ``starting`` is called
+    once narrowing starts (a progress line)."""
     capacity = relaxed.capacity.copy()
     screened = relaxed.compat.candidate_ok.copy()
     for narrowings in range(ROUNDS):
@@ -53,6 +55,8 @@ def narrowed_round(compiled: Compiled, relaxed: Compiled, assignment: IntArray,
             return assignment if narrowings else None
         if deadline is not None and time.monotonic() + solve_seconds > deadline:
             return None
+        if not narrowings:
+            starting()
         for quota in broken:
             allowed = _allowed(quota, pairs)
             if allowed is None:
