@@ -29,15 +29,25 @@ def envious(compiled: Compiled, assignment: IntArray) -> BoolArray:
     cand, post, rank = ranked_options(compiled)
     held_rank = compiled.held_ranks(assignment)[cand]
     wants = (held_rank == 0) | (held_rank > rank)
-    m = compiled.m
-    filled = np.bincount(assignment[assignment >= 0], minlength=m)
     level = score_levels(compiled)
-    unlocked = np.flatnonzero((assignment >= 0) & (assignment != compiled.lock_post))
-    lowest = np.full(m, np.iinfo(np.int64).max)
-    np.minimum.at(lowest, assignment[unlocked], level[unlocked])
-    open_to = (filled[post] < compiled.capacity[post]) | (lowest[post] < level[cand])
+    full, lowest = fill_and_least_level(compiled, assignment, level)
+    open_to = ~full[post] | (lowest[post] < level[cand])
     result: BoolArray = wants & open_to
     return result
+
+
+def fill_and_least_level(compiled: Compiled, assignment: IntArray, level: IntArray
+                         ) -> tuple[BoolArray, IntArray]:
+    """Per post, whether it is full and the least score ``level`` (:func:`score_levels`)
+    among its unlocked holders (the int64 maximum when none): a post is closed to a candidate
+    when full and that level is at least theirs (SPEC §4 Priority)."""
+    placed = assignment >= 0
+    full: BoolArray = (np.bincount(assignment[placed], minlength=compiled.m)
+                       >= compiled.capacity)
+    unlocked = np.flatnonzero(placed & (assignment != compiled.lock_post))
+    lowest = np.full(compiled.m, np.iinfo(np.int64).max)
+    np.minimum.at(lowest, assignment[unlocked], level[unlocked])
+    return full, lowest
 
 
 def keeps_every_rule(compiled: Compiled, assignment: IntArray) -> bool:

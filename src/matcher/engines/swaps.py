@@ -28,6 +28,7 @@ import numpy as np
 from matcher.columns import BoolArray, IntArray
 from matcher.compile import Compiled, CompiledQuota
 from matcher.engines.cpsat_priority import score_levels
+from matcher.engines.keeps import fill_and_least_level
 from matcher.engines.quota_form import LinearForm, linear_form
 from matcher.engines.serial import ranked_options
 from matcher.engines.substitution import quota_signatures
@@ -88,12 +89,7 @@ class _Priority:
         self.level = score_levels(compiled)
         cand, self.options, _ = ranked_options(compiled)
         self.starts = np.searchsorted(cand, np.arange(compiled.n + 1))
-        placed = np.flatnonzero(assignment >= 0)
-        self.full = (np.bincount(assignment[placed], minlength=compiled.m)
-                     >= compiled.capacity)
-        unlocked = placed[assignment[placed] != compiled.lock_post[placed]]
-        self.lowest = np.full(compiled.m, np.iinfo(np.int64).max)
-        np.minimum.at(self.lowest, assignment[unlocked], self.level[unlocked])
+        self.full, self.lowest = fill_and_least_level(compiled, assignment, self.level)
 
     def least_newcomer(self, h: int, p: int) -> int | None:
         """The least score level a newcomer in ``h``'s seat at ``p`` may have; None when
