@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import random
 import time
+from typing import Any
 
-from hypothesis import given
+import numpy as np
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from matcher.engines.total_search import TotalSearch
+from matcher import SolveOptions, parse_problem, solve
+from matcher.compile import compile_problem
+from matcher.engines import flow
+from matcher.engines.network import network_obstacles
+from matcher.engines.total_search import Interval, TotalSearch
+from matcher.objective import holds
+from matcher.problem import Problem
+from matcher.verify import verify
+from tests.strategies import network_problem_dicts
 
 
 @given(st.integers(1, 5), st.integers(0, 60), st.integers(0, 60), st.integers(1, 4))
@@ -46,3 +57,177 @@ def test_starts_no_evaluation_that_cannot_end_before_the_deadline() -> None:
     quick = TotalSearch(evaluate, 10, 0, 1000, deadline=time.monotonic() + 3600)
     quick.run(start=500)
     assert calls and not quick.timed_out and quick.best() == (0, 0)
+
+
+@settings(max_examples=300)
+@given(st.integers(2, 12), st.integers(0, 120), st.integers(0, 40), st.integers(1, 4),
+       st.lists(st.integers(0, 30), min_size=121, max_size=121), st.integers(0, 120),
+       st.randoms(use_true_random=False))
+def test_intervals_find_the_minimum_off_the_lattice(
+        lattice: int, minimum: int, low_end: int, slope: int, noise: list[int],
+        start: int, rng: random.Random) -> None:
+    """Off the lattice a value may lie anywhere above the convex function through the
+    lattice values (rounding does that), and totals may be infeasible there. Interval
+    bounds (here: anything from the true minimum of the interval down to the convex
+    function's) must still lead the search to the exact minimum, from any start."""
+    high = 120
+
+    def lower(k: int) -> int:
+        return slope * (k - minimum) ** 2
+
+    def evaluate(k: int) -> int | None:
+        if k < low_end or (k % lattice and noise[k] > 25):
+            return None
+        return lower(k) + (noise[k] if k % lattice else 0)
+
+    def relax(lo: int, hi: int) -> Interval | None:
+        feasible = [(value, k) for k in range(lo, hi + 1)
+                    if (value := evaluate(k)) is not None]
+        if not feasible:
+            return None
+        value, k = min(feasible)
+        if rng.random() < 0.5:
+            return Interval(value, k, True)
+        loosest = min(lower(j) for j in range(lo, hi + 1))
+        return Interval(rng.randint(loosest - 3, value), rng.randint(lo, hi), False)
+
+    search = TotalSearch(evaluate, lattice, 0, high, relax=relax)
+    search.run(start=start)
+    feasible = [(v, k) for k in range(high + 1) if (v := evaluate(k)) is not None]
+    best = search.best()
+    if not feasible:
+        assert best is None
+    else:
+        assert best is not None and best[1] == min(feasible)[0]
+        assert evaluate(best[0]) == best[1]  # the value reported is that total's
+
+
+def test_a_start_near_the_minimum_needs_few_evaluations() -> None:
+    """From a start one lattice point off the minimum of a long convex range, the search
+    brackets it in a handful of evaluations (ternary search over the range took about
+    twice the range's logarithm, each a national solve)."""
+    calls: list[int] = []
+
+    def evaluate(k: int) -> int:
+        calls.append(k)
+        return (k - 9_000) ** 2
+
+    search = TotalSearch(evaluate, 100, 0, 25_000,
+                         relax=lambda lo, hi: Interval(0, (lo + hi) // 2, False))
+    search.run(start=9_100)
+    assert search.best() == (9_000, 0)
+    assert len([k for k in calls if k % 100 == 0]) <= 5
+
+
+@st.composite
+def _wide_share_problems(draw: st.DrawFn) -> Problem:
+    """Network problems whose totals range over many lattice points: more seats, and
+    shares of quarters (the search scans every total of a short range instead)."""
+    problem = draw(network_problem_dicts(max_candidates=12, max_posts=6))
+    copies = draw(st.integers(1, 4))  # unlocked copies of every candidate, for long ranges
+    problem["candidates"] += [{**cand, "id": f"{cand['id']}-{k}"}
+                              for k in range(copies) for cand in problem["candidates"]]
+    factor = draw(st.integers(1, 4))
+    for post in problem["posts"]:
+        post["capacity"] = post.get("capacity", 1) * factor
+    for quota in problem["rules"]["quotas"]:
+        for bound in ("min_share", "max_share"):
+            if bound in quota:
+                quota[bound] = draw(st.sampled_from((0.25, 0.5, 0.75)))
+        if quota.get("min_share", 0) > quota.get("max_share", 1):
+            quota["max_share"] = quota["min_share"]
+    # ... and one share of the total on a group of candidates, which the network's free
+    # optimum breaks often enough for the search to run
+    bound = draw(st.sampled_from(("min_share", "max_share")))
+    problem["rules"]["quotas"].append({
+        "id": "of-all", "candidates": {"gender": draw(st.sampled_from(("F", "M")))},
+        "posts": {}, "share_base": "posts", "hard": draw(st.booleans()),
+        bound: draw(st.sampled_from((0.25, 0.75)))})
+    parsed = parse_problem(problem)
+    assume(not network_obstacles(compile_problem(parsed)))
+    return parsed
+
+
+@settings(max_examples=150)
+@given(_wide_share_problems())
+def test_flow_searching_the_total_matches_cpsat(problem: Problem) -> None:
+    """The bracketing and the interval bounds, on real networks: the same optimum as
+    CP-SAT's model of the whole problem, in every tier."""
+    by_flow = solve(problem, SolveOptions(engine="flow"))
+    by_cpsat = solve(problem, SolveOptions(engine="cpsat"))
+    assert by_flow.status == by_cpsat.status
+    if by_flow.status == "optimal":
+        tiers = problem.objective.order
+        assert ([by_flow.objective.model_dump()[t] for t in tiers]
+                == [by_cpsat.objective.model_dump()[t] for t in tiers])
+        assert verify(problem, by_flow) == []
+
+
+@settings(max_examples=80)
+@given(_wide_share_problems(), st.data())
+def test_an_interval_solve_bounds_every_total_in_it(problem: Problem,
+                                                    data: st.DataObject) -> None:
+    """The network's interval solve: its cost is at most the optimum at every total in the
+    interval, and when it calls its flows feasible they are an optimum at their own total,
+    keeping every share there. (Loosened, the shares may admit flows where no single total
+    is feasible: the bound then says nothing, rightly.)"""
+    compiled = compile_problem(problem)
+    network = flow.build_network(compiled, np.zeros(compiled.n, dtype=np.bool_))
+    assume(network.arcs.shares)
+    circulation = flow._Circulation.of(network)
+    most = min(compiled.n, int(compiled.capacity.sum()))
+    low = data.draw(st.integers(0, most))
+    high = data.draw(st.integers(low, min(low + 8, most)))
+    outcome = circulation.interval(low, high)
+    exact = {k: circulation.solve(k) for k in range(low, high + 1)}
+    values = [found[0] for found in exact.values() if found is not None]
+    if outcome is None:
+        assert not values
+        return
+    found, flows = outcome  # a bound even where no total is feasible (shares loosened)
+    assert low <= found.total <= high
+    assert not values or found.bound <= min(values)
+    if found.feasible:
+        at_total = exact[found.total]
+        assert at_total is not None and at_total[0] == found.bound
+        assignment = flow._assignment(compiled, network, flows)
+        assert int((assignment >= 0).sum()) == found.total
+        pairs = compiled.pairs(assignment)
+        assert all(holds(slot.quota, pairs) for slot in network.arcs.shares)
+
+
+def _one_post(women: int, men: int, share: dict[str, Any]) -> Problem:
+    """One post of eight seats that everyone wishes for, and a hard share of the total on
+    the women."""
+    return parse_problem({
+        "schema_version": "1", "name": "share",
+        "candidates": [{"id": f"C{i}", "home_province": "SD", "major_category": "law",
+                        "gender": "F" if i < women else "M", "wishes": [{"post": "P"}]}
+                       for i in range(women + men)],
+        "posts": [{"id": "P", "province": "XJ", "prefecture": "Kashgar", "capacity": 8,
+                   "programme": "basic_education"}],
+        "rules": {"quotas": [{"id": "women", "candidates": {"gender": "F"}, "posts": {},
+                              "share_base": "posts", "hard": True, **share}]}})
+
+
+def _interval(problem: Problem, low: int, high: int) -> Interval | None:
+    compiled = compile_problem(problem)
+    network = flow.build_network(compiled, np.zeros(compiled.n, dtype=np.bool_))
+    outcome = flow._Circulation.of(network).interval(low, high)
+    return None if outcome is None else outcome[0]
+
+
+def test_an_interval_solution_is_feasible_only_at_a_total_that_keeps_its_shares() -> None:
+    """Six women, two men, women at most half of all placed: between 3 and 8 placed, the
+    loosest cap (4 women at 8) lets 6 be placed, which no total keeps (6 needs at most 3
+    women, and there are 2 men); at most 4 is possible. Women at least 3/4 with one
+    woman and seven men: from 1 to 8 the loosest minimum (1 at 1) lets 8 be placed, which
+    needs 6 women."""
+    found = _interval(_one_post(6, 2, {"max_share": 0.5}), 3, 8)
+    assert found is not None and (found.total, found.feasible) == (6, False)
+    found = _interval(_one_post(6, 2, {"max_share": 0.5}), 3, 4)
+    assert found is not None and (found.total, found.feasible) == (4, True)
+    found = _interval(_one_post(1, 7, {"min_share": 0.75}), 1, 8)
+    assert found is not None and not found.feasible
+    found = _interval(_one_post(1, 7, {"min_share": 0.75}), 1, 1)
+    assert found is not None and (found.total, found.feasible) == (1, True)

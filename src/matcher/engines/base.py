@@ -26,3 +26,6 @@ class EngineResult:
     conflict: list[str] | None = None
     engine: str = ""
     note: str | None = None
+    # The longest single solve it made (the network engine), for callers deciding whether
+    # another fits their time: a search over the total makes several.
+    solve_seconds: float | None = None

@@ -67,7 +67,8 @@ from matcher.engines.routes import (
     shortcut,
 )
 from matcher.engines.substitution import substitutes
-from matcher.engines.total_search import TotalSearch
+from matcher.engines.total_search import Interval, TotalSearch
+from matcher.engines.trimmed import trimmed_round
 from matcher.errors import EngineCapabilityError, SolverError
 from matcher.gc_pause import paused_gc
 from matcher.objective import holds, tier_values
@@ -806,19 +807,23 @@ class _Circulation:
         return cls(network, np.concatenate(arcs.tails), np.concatenate(arcs.heads),
                    np.concatenate(arcs.caps), np.concatenate(arcs.costs), supply)
 
-    def solve(self, total: int | None) -> tuple[int, IntArray] | None:
+    def solve(self, total: int | None, upto: int | None = None
+              ) -> tuple[int, IntArray] | None:
         """Optimal (cost, flows) with ``total`` assignments (None: free), None if infeasible.
 
         The cost includes the constant part of soft share-of-total deviations, so that costs
-        for different totals compare.
+        for different totals compare. With ``upto``, any total from ``total`` to ``upto``
+        is allowed and each share is set at its loosest there (a minimum at ``total``, a
+        maximum at ``upto``): the cost is then a lower bound for every total in between.
         """
         caps, costs, supply = self.caps.copy(), self.costs.copy(), self.supply.copy()
         n = self.network.candidates
         constant = 0
         for slot in self.network.arcs.shares:
-            constant += _fix_share(slot, total, n, caps, costs, supply)
+            at = upto if upto is not None and slot.bound == "max_share" else total
+            constant += _fix_share(slot, at, n, caps, costs, supply)
         if total is not None:
-            caps[self.network.total_arc] = 0
+            caps[self.network.total_arc] = 0 if upto is None else upto - total
             supply[self.network.sink] -= total
             supply[self.network.source] += total
         solver = min_cost_flow.SimpleMinCostFlow()
@@ -833,6 +838,30 @@ class _Circulation:
             raise SolverError(f"min-cost flow returned status {status}")
         flows = solver.flows(np.arange(len(self.tails), dtype=np.int64))
         return int(solver.optimal_cost()) + constant, flows
+
+
+    def interval(self, low: int, high: int) -> tuple[Interval, IntArray] | None:
+        """One solve over every total in [low, high] (see :meth:`solve`): its bound, its
+        total, and whether its flows keep every share at that total. Only hard shares can
+        be read off the flows so; with a soft one the search evaluates the total again."""
+        outcome = self.solve(low, high)
+        if outcome is None:
+            return None
+        cost, flows = outcome
+        total = low + int(flows[self.network.total_arc])
+        feasible = True
+        for slot in self.network.arcs.shares:
+            quota = slot.quota
+            counted = int(flows[slot.first_arc:slot.first_arc + 3].sum())
+            share = getattr(quota, slot.bound)
+            if not quota.hard:
+                feasible = False
+            elif slot.bound == "min_share":  # its lower bound is a supply, off the arcs
+                counted += math.ceil(share * low)
+                feasible &= counted >= share * total
+            else:
+                feasible &= counted <= share * total
+        return Interval(cost, total, feasible), flows
 
 
 def _fix_share(slot: ShareSlot, total: int | None, n: int, caps: IntArray, costs: IntArray,
@@ -948,7 +977,7 @@ def _substituted(result: EngineResult, misrouted: IntArray, stand_ins: IntArray
     mended = _mended(result.assignment, misrouted, stand_ins, misrouted)
     return EngineResult(Status.optimal, mended, engine=NAME, note=(
         f"{result.note}; {len(misrouted)} candidate(s) the shared routes placed wrongly "
-        "replaced by others left out, at no more cost"))
+        "replaced by others left out, at no more cost"), solve_seconds=result.solve_seconds)
 
 
 def _mended(placed: IntArray, moved: IntArray, stand_ins: IntArray, unplaced: IntArray
@@ -1000,11 +1029,12 @@ def _out_of_time(compiled: Compiled, result: EngineResult, misrouted: IntArray,
     pairs = compiled.pairs(mended)
     if not all(holds(q, pairs) for q in compiled.quotas if q.hard):
         return EngineResult(Status.unknown, None, {t: bound[t] for t in order[:1] if t in bound},
-                            engine=NAME, note=note + "; unplacing them breaks a hard quota")
+                            engine=NAME, note=note + "; unplacing them breaks a hard quota",
+                            solve_seconds=result.solve_seconds)
     proven = result.status is Status.optimal and len(bound) == len(order) and all(
         bound[t] == tier_values(compiled, pairs)[t] for t in order)
     return EngineResult(Status.optimal if proven else Status.feasible, mended, bound,
-                        engine=NAME, note=note)
+                        engine=NAME, note=note, solve_seconds=result.solve_seconds)
 
 
 def _solve_network(compiled: Compiled, options: SolveOptions, started: float,
@@ -1027,7 +1057,8 @@ def _solve_network(compiled: Compiled, options: SolveOptions, started: float,
         return _infeasible(compiled, options, started, note)
     assignment = _assignment(compiled, network, relaxed[1])
     if not arcs.shares or _shares_hold(compiled, network, assignment):
-        return EngineResult(Status.optimal, assignment, engine=NAME, note=note)
+        return EngineResult(Status.optimal, assignment, engine=NAME, note=note,
+                            solve_seconds=took)
     return _search_total(compiled, circulation, assignment, options, started, note, took)
 
 
@@ -1073,9 +1104,24 @@ def _search_total(compiled: Compiled, circulation: _Circulation, relaxed: IntArr
 
     deadline = None if options.time_limit is None else started + options.time_limit
     most = int(min(compiled.n, int(compiled.capacity.sum())))
+    def relax(low: int, high: int) -> Interval | None:
+        outcome = circulation.interval(low, high)
+        _progress(options, f"flow: totals {low}-{high}", started,
+                  None if outcome is None else float(outcome[0].bound))
+        if outcome is None:
+            return None
+        found, flows = outcome
+        if found.feasible:
+            flows_of[found.total] = flows
+        return found
+
     search = TotalSearch(evaluate, lcm(*(s.denominator for s in shares)), 0, most, deadline,
-                         longest=solve_seconds)
-    search.run(start=int((relaxed >= 0).sum()))
+                         longest=solve_seconds, relax=relax)
+    # The relaxation's total, or (shares capped from above) the total once the placements
+    # that break them are taken away: a round with that total keeps every rule, so the
+    # search starts from a feasible point near the optimum.
+    trimmed = trimmed_round(compiled, relaxed)
+    search.run(start=int(((relaxed if trimmed is None else trimmed) >= 0).sum()))
     best = search.best()
     skip = frozenset(slot.quota.id for slot in network.arcs.shares)
     bound = tier_values(compiled, compiled.pairs(relaxed), skip)
@@ -1084,12 +1130,13 @@ def _search_total(compiled: Compiled, circulation: _Circulation, relaxed: IntArr
     note = f"{note}; total searched at {len(search.values)} values"
     if best is None:
         if search.timed_out:
-            return EngineResult(Status.unknown, None, relaxation_bound, engine=NAME, note=note)
+            return EngineResult(Status.unknown, None, relaxation_bound, engine=NAME, note=note,
+                                solve_seconds=search.longest)
         return _infeasible(compiled, options, started, note)
     assignment = _assignment(compiled, network, flows_of[best[0]])
     status = Status.feasible if search.timed_out else Status.optimal
     return EngineResult(status, assignment, relaxation_bound if search.timed_out else {},
-                        engine=NAME, note=note)
+                        engine=NAME, note=note, solve_seconds=search.longest)
 
 
 def _assignment(compiled: Compiled, net: _Network, flows: IntArray) -> IntArray:

@@ -69,6 +69,7 @@ from matcher.engines.quota_form import linear_form
 from matcher.engines.reseat import reseated
 from matcher.engines.serial import ranked_options, serial_dictatorship
 from matcher.engines.swaps import swapped_toward
+from matcher.engines.trimmed import trimmed_round
 from matcher.errors import EngineCapabilityError
 from matcher.objective import lexicographic_key, round_key, tier_values
 from matcher.options import Progress, SolveOptions
@@ -245,8 +246,9 @@ class _Found:
     relaxed: Compiled
     dropped: list[str]
     relaxation: Relaxation | None
-    solve_seconds: float  # how long the relaxation's network solve took (a node's, about)
+    solve_seconds: float  # the relaxation's longest network solve (a node's, about)
     priced_round: IntArray | None = None
+    unproven_round: IntArray | None = None  # the relaxation's best when it ran out of time
     couples_round: IntArray | None = None
     priced_note: str = ""
 
@@ -288,7 +290,12 @@ def _relax(run: _Run) -> _Found | EngineResult:
         pairs = relaxed_compiled.pairs(result.assignment)
         relaxation = Relaxation(tier_values(relaxed_compiled, pairs), result.assignment,
                                 dropped)
-    return _Found(relaxed_compiled, dropped, relaxation, time.monotonic() - solve_started)
+    took = time.monotonic() - solve_started
+    found = _Found(relaxed_compiled, dropped, relaxation,
+                   took if result.solve_seconds is None else result.solve_seconds)
+    if relaxation is None and result.assignment is not None:
+        found.unproven_round = result.assignment  # out of time: a start, not a bound
+    return found
 
 
 def _price_dropped_quota(run: _Run, found: _Found) -> EngineResult | None:
@@ -473,7 +480,8 @@ def _polished(run: _Run, found: _Found, result: EngineResult) -> EngineResult:
 def _starting_round(run: _Run, found: _Found, plan: _ModelPlan) -> IntArray:
     """Phase 2: the best round in hand that keeps every rule (see :func:`best_start`):
     score order (or the couples search's best round), rounds with seats reserved for
-    blockers, the relaxation's optimum and the priced round."""
+    blockers, the relaxation's optimum (or best, out of time) narrowed or dived from, the
+    priced round, and each of them trimmed to keep hard upper bounds."""
     compiled = run.compiled
     starts = [serial_dictatorship(compiled) if found.couples_round is None
               else found.couples_round]
@@ -485,12 +493,14 @@ def _starting_round(run: _Run, found: _Found, plan: _ModelPlan) -> IntArray:
         deadline = plan.deadline
         starts += blocked_rounds(compiled, starts[0], None if deadline is None else
                                  time.monotonic() + share * (deadline - time.monotonic()))
-    if found.relaxation is not None:
-        starts.append(found.relaxation.assignment)  # a solution if only soft quotas dropped
+    relaxed = (found.relaxation.assignment if found.relaxation is not None
+               else found.unproven_round)  # its best, when it ran out of time
+    if relaxed is not None:
+        starts.append(relaxed)  # a solution if only soft quotas dropped
         if not ({"couples", "respect_priority"} & set(found.dropped)):
             # ... and, hard ones dropped, once it is narrowed to keep them
-            narrowed = narrowed_round(compiled, found.relaxed, found.relaxation.assignment,
-                                      run.options, run.deadline, found.solve_seconds,
+            narrowed = narrowed_round(compiled, found.relaxed, relaxed, run.options,
+                                      run.deadline, found.solve_seconds,
                                       lambda: run.progress("hybrid:narrowed"))
             if narrowed is not None:
                 starts.append(narrowed)
@@ -498,13 +508,17 @@ def _starting_round(run: _Run, found: _Found, plan: _ModelPlan) -> IntArray:
                 and not compiled.problem.rules.respect_priority):
             # ... and, with couples dropped too, once every couple is kept (a dive)
             run.progress("hybrid:dive")
-            dived = dive_round(compiled, found.relaxed, found.relaxation.assignment,
-                               run.options, time.monotonic() + run.budget(math.inf, DIVE_SHARE),
+            dived = dive_round(compiled, found.relaxed, relaxed, run.options,
+                               time.monotonic() + run.budget(math.inf, DIVE_SHARE),
                                found.solve_seconds).assignment
             if dived is not None:
                 starts.append(dived)
     if found.priced_round is not None:
         starts.append(found.priced_round)
+    # Each with the placements that break hard upper bounds taken away: the round of last
+    # resort, when the network solves above cannot be afforded again (national scale).
+    starts += [trimmed for trimmed in (trimmed_round(compiled, r) for r in starts)
+               if trimmed is not None]
     return _mended(run, best_start(compiled, starts))
 
 

@@ -32,6 +32,7 @@ import numpy as np
 from matcher.columns import BoolArray, IntArray
 from matcher.compile import Compiled, CompiledQuota, Pairs
 from matcher.engines import flow
+from matcher.engines.trimmed import least_valued
 from matcher.objective import holds
 from matcher.options import SolveOptions
 
@@ -93,15 +94,6 @@ def _allowed(quota: CompiledQuota, pairs: Pairs) -> int | None:
     return min(most) if most else None
 
 
-def _least_valued(compiled: Compiled, pairs: Pairs, chosen: BoolArray) -> IntArray:
-    """Indices into ``pairs`` of the ``chosen`` unlocked ones, those counting least first:
-    the lowest post weight, then the highest cost."""
-    rows = np.flatnonzero(chosen & ~pairs.locked)
-    order = np.lexsort((-pairs.cost[rows], compiled.weight[pairs.post[rows]]))
-    ranked: IntArray = rows[order]
-    return ranked
-
-
 def _cut_seats(compiled: Compiled, quota: CompiledQuota, pairs: Pairs, allowed: int,
                capacity: IntArray) -> bool:
     """Take seats off ``quota``'s posts (in ``capacity``) until they seat at most
@@ -115,7 +107,7 @@ def _cut_seats(compiled: Compiled, quota: CompiledQuota, pairs: Pairs, allowed: 
     take = np.minimum(empty, np.maximum(over - (np.cumsum(empty) - empty), 0))
     capacity[posts] -= take
     over -= int(take.sum())
-    held = _least_valued(compiled, pairs, quota.post_mask[pairs.post])[:over]
+    held = least_valued(compiled, pairs, quota.post_mask[pairs.post])[:over]
     np.subtract.at(capacity, pairs.post[held], 1)
     return len(held) == over
 
@@ -126,7 +118,7 @@ def _screen(compiled: Compiled, quota: CompiledQuota, pairs: Pairs, allowed: int
     locked and the ``allowed`` (less the locked) the round placed best."""
     member = quota.cand_mask[pairs.cand]
     locked = int((member & pairs.locked).sum())
-    placed = _least_valued(compiled, pairs, member)[::-1]
+    placed = least_valued(compiled, pairs, member)[::-1]
     keep = pairs.cand[placed[:max(allowed - locked, 0)]]
     out = quota.cand_mask & (compiled.lock_post < 0)
     out[keep] = False
