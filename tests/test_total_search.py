@@ -89,7 +89,9 @@ def test_intervals_find_the_minimum_off_the_lattice(
         if rng.random() < 0.5:
             return Interval(value, k, True)
         loosest = min(lower(j) for j in range(lo, hi + 1))
-        return Interval(rng.randint(loosest - 3, value), rng.randint(lo, hi), False)
+        cut_from = rng.randint(lo - 2, hi + 2)
+        cuts = (cut_from, rng.randint(cut_from - 2, hi + 2)) if rng.random() < 0.5 else None
+        return Interval(rng.randint(loosest - 3, value), rng.randint(lo, hi), False, cuts)
 
     search = TotalSearch(evaluate, lattice, 0, high, relax=relax)
     search.run(start=start)
@@ -225,9 +227,11 @@ def test_an_interval_solution_is_feasible_only_at_a_total_that_keeps_its_shares(
     needs 6 women."""
     found = _interval(_one_post(6, 2, {"max_share": 0.5}), 3, 8)
     assert found is not None and (found.total, found.feasible) == (6, False)
+    assert found.cuts == (6, 7)  # 4 women: [3, 7] holds at most 3; [8, 8] is above 6
     found = _interval(_one_post(6, 2, {"max_share": 0.5}), 3, 4)
     assert found is not None and (found.total, found.feasible) == (4, True)
     found = _interval(_one_post(1, 7, {"min_share": 0.75}), 1, 8)
     assert found is not None and not found.feasible
+    assert found.cuts == (1, 7)  # 1 woman: [c + 1, 8] needs 2 or more; [1, c] is below 8
     found = _interval(_one_post(1, 7, {"min_share": 0.75}), 1, 1)
     assert found is not None and (found.total, found.feasible) == (1, True)

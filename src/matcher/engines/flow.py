@@ -850,18 +850,29 @@ class _Circulation:
         cost, flows = outcome
         total = low + int(flows[self.network.total_arc])
         feasible = True
+        cuts: list[tuple[int, int]] = []
         for slot in self.network.arcs.shares:
             quota = slot.quota
             counted = int(flows[slot.first_arc:slot.first_arc + 3].sum())
             share = getattr(quota, slot.bound)
             if not quota.hard:
                 feasible = False
-            elif slot.bound == "min_share":  # its lower bound is a supply, off the arcs
+                continue
+            if slot.bound == "min_share":  # its lower bound is a supply, off the arcs
                 counted += math.ceil(share * low)
-                feasible &= counted >= share * total
-            else:
-                feasible &= counted <= share * total
-        return Interval(cost, total, feasible), flows
+                if counted < share * total:
+                    # Short at its total: below it by range, and from any cut c with
+                    # s·(c + 1) > N on, the upper part's minimum share excludes it.
+                    feasible = False
+                    cuts.append((math.floor(counted / share), total - 1))
+            elif counted > share * total:
+                # Over at its total: above it by range, and up to any cut c with s·c < N,
+                # the lower part's maximum share excludes it.
+                feasible = False
+                cuts.append((total, math.ceil(counted / share) - 1 if share else high))
+        # Any one share it breaks excludes it from both parts: the widest range of cuts.
+        widest = max(cuts, key=lambda cut: cut[1] - cut[0], default=None)
+        return Interval(cost, total, feasible, None if feasible else widest), flows
 
 
 def _fix_share(slot: ShareSlot, total: int | None, n: int, caps: IntArray, costs: IntArray,
@@ -1127,7 +1138,8 @@ def _search_total(compiled: Compiled, circulation: _Circulation, relaxed: IntArr
     bound = tier_values(compiled, compiled.pairs(relaxed), skip)
     order = compiled.problem.objective.order
     relaxation_bound: dict[str, TierValue] = {tier: bound[tier] for tier in order[:1]}
-    note = f"{note}; total searched at {len(search.values)} values"
+    note = (f"{note}; total searched at {len(search.values)} values"
+            + (f" and {search.intervals} intervals" if search.intervals else ""))
     if best is None:
         if search.timed_out:
             return EngineResult(Status.unknown, None, relaxation_bound, engine=NAME, note=note,

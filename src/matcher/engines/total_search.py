@@ -42,6 +42,9 @@ class Interval:
     bound: int  # no total in the interval has a lower value
     total: int  # the total of the solution found
     feasible: bool  # that solution keeps every bound at its own total: value = bound
+    # Where the interval may be cut in two so that neither half admits that solution again
+    # (a cut c makes [lo, c] and [c + 1, hi]); None: cut around its total instead.
+    cuts: tuple[int, int] | None = None
 
 
 @dataclass
@@ -56,6 +59,7 @@ class TotalSearch:
     values: dict[int, int | None] = field(default_factory=dict)
     timed_out: bool = False
     longest: float = 0.0  # seconds of the longest evaluation so far
+    intervals: int = 0  # interval solves made (``relax``)
     # ``relax(lo, hi)``: a lower bound on every value in [lo, hi] from one solve, the total
     # its solution has, and whether that solution is feasible (then the bound is the value
     # there); None when no total in [lo, hi] is feasible.
@@ -83,6 +87,7 @@ class TotalSearch:
             return "late"
         assert self.relax is not None
         started = time.monotonic()
+        self.intervals += 1
         found = self.relax(lo, hi)
         self.longest = max(self.longest, time.monotonic() - started)
         if found is not None and found.feasible:
@@ -233,9 +238,21 @@ class TotalSearch:
                     return
                 if found is not None and not found.feasible and (
                         best is None or found.bound < best[1]):
-                    for a, b in ((lo, found.total - 1), (found.total, found.total),
-                                 (found.total + 1, hi)):
-                        if a <= b:
-                            heapq.heappush(nodes, (float(found.bound), a, b))
+                    for a, b in _halves(lo, hi, found):
+                        heapq.heappush(nodes, (float(found.bound), a, b))
             if self.timed_out:
                 return
+
+
+def _halves(lo: int, hi: int, found: Interval) -> list[tuple[int, int]]:
+    """[lo, hi] split so that no part admits ``found``'s solution again: in two near the
+    middle when its cuts allow (a solution short of a minimum share at the top of the
+    interval would otherwise come back one total lower each time), else around its total."""
+    middle = (lo + hi) // 2
+    if found.cuts is not None:
+        low_cut, high_cut = max(found.cuts[0], lo), min(found.cuts[1], hi - 1)
+        if low_cut <= high_cut:
+            cut = min(max(middle, low_cut), high_cut)
+            return [(lo, cut), (cut + 1, hi)]
+    parts = [(lo, found.total - 1), (found.total, found.total), (found.total + 1, hi)]
+    return [(a, b) for a, b in parts if a <= b]
