@@ -7,8 +7,10 @@ script in a subprocess, as an office would.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -304,3 +306,19 @@ def test_written_files_get_ordinary_permissions(tmp_path: Path) -> None:
     finally:
         os.umask(previous)
     assert (tmp_path / "report.html").stat().st_mode & 0o777 == 0o644
+
+
+def test_the_time_limit_counts_from_the_process_start(tmp_path: Path) -> None:
+    """The start is read from /proc (the command name may hold spaces and parentheses);
+    without /proc, or with a reading that makes no sense, it is now."""
+    from matcher.cli_support import process_started
+
+    ticks_per_s = os.sysconf("SC_CLK_TCK")
+    stat, uptime = tmp_path / "stat", tmp_path / "uptime"
+    fields = ["S", "1"] + ["0"] * 17 + [str(995 * ticks_per_s)] + ["0"] * 10
+    stat.write_text("4242 (matcher (solve) x) " + " ".join(fields) + "\n")
+    uptime.write_text("1000.00 1500.00\n")
+    assert 4.5 < time.monotonic() - process_started(stat, uptime) < 5.5  # started 5 s ago
+    assert time.monotonic() - process_started(tmp_path / "none", uptime) < 0.5
+    uptime.write_text("900.00 1500.00\n")  # "started" after now
+    assert time.monotonic() - process_started(stat, uptime) < 0.5
