@@ -21,7 +21,6 @@ from matcher.cli_support import (
     check_writable,
     fail_internal,
     fail_invalid,
-    output_reserve,
     process_started,
     write_text,
 )
@@ -109,10 +108,7 @@ def solve(
     except InvalidProblemError as error:
         fail_invalid(error, "problem")
     freeze_loaded()  # the problem lives to the end of the command: see matcher.gc_pause
-    # ... and writing the solution: the solve ends that much earlier
-    solve_limit = (None if time_limit is None
-                   else max(0.0, time_limit - output_reserve(len(loaded.candidates))))
-    options = SolveOptions(time_limit=solve_limit, workers=workers, seed=seed,
+    options = SolveOptions(time_limit=time_limit, workers=workers, seed=seed,
                            engine=engine.value, progress=printer, started=started)
     try:
         solution = run_solve(loaded, options)

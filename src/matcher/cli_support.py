@@ -131,8 +131,3 @@ def process_started(stat: Path = Path("/proc/self/stat"), uptime: Path = Path("/
     age = since_boot - ticks / os.sysconf("SC_CLK_TCK")
     return now - age if 0.0 <= age < 3600.0 else now
 
-
-def output_reserve(candidates: int) -> float:
-    """Seconds a time limit keeps back for writing the solution after the solve: its JSON
-    takes about 10 µs per candidate (1 s at 100k), and the summary and exit a little more."""
-    return 0.3 + 1e-5 * candidates

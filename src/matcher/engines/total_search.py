@@ -230,6 +230,12 @@ class TotalSearch:
             best = self.best()
             if best is not None and bound >= best[1]:
                 return  # and every node left, as the heap is in bound order
+            while lo <= hi and lo in self.values:  # ends already known need no solve:
+                lo += 1  # [k, k + 1] with k known is one evaluation, not two solves
+            while hi >= lo and hi in self.values:
+                hi -= 1
+            if lo > hi:
+                continue
             if lo == hi:
                 self.value(lo)
             else:
