@@ -481,7 +481,7 @@ def _starting_round(run: _Run, found: _Found, plan: _ModelPlan) -> IntArray:
     """Phase 2: the best round in hand that keeps every rule (see :func:`best_start`):
     score order (or the couples search's best round), rounds with seats reserved for
     blockers, the relaxation's optimum (or best, out of time) narrowed or dived from, the
-    priced round, and each of them trimmed to keep hard upper bounds."""
+    priced round, and each of them trimmed to keep its hard quotas (:mod:`.trimmed`)."""
     compiled = run.compiled
     starts = [serial_dictatorship(compiled) if found.couples_round is None
               else found.couples_round]
@@ -515,8 +515,8 @@ def _starting_round(run: _Run, found: _Found, plan: _ModelPlan) -> IntArray:
                 starts.append(dived)
     if found.priced_round is not None:
         starts.append(found.priced_round)
-    # Each with the placements that break hard upper bounds taken away: the round of last
-    # resort, when the network solves above cannot be afforded again (national scale).
+    # Each with the placements that break hard maximums or minimum shares taken away: the
+    # round of last resort, when the network solves above cannot be afforded again.
     starts += [trimmed for trimmed in (trimmed_round(compiled, r) for r in starts)
                if trimmed is not None]
     return _mended(run, best_start(compiled, starts))

@@ -19,7 +19,7 @@ an integer it equals the LP value function of the network, which is convex in k.
 
 At national scale an evaluation is a network solve of about ten seconds, so their number
 is what counts: ternary search over the whole range and a solve per total in the gaps took
-26–57 evaluations on 5k rounds with shares; this takes 3–18.
+26–57 solves on 5k rounds with shares; this takes 5–15, interval solves included.
 
 The result is proven optimal; a deadline stops the search with the best value found.
 """
@@ -217,7 +217,7 @@ class TotalSearch:
         """The two gaps next to the lattice minimum by branch and bound over intervals of
         totals: one solve bounds a whole interval (each share at its loosest there); an
         interval is done when that solution keeps its shares at its own total, and split
-        around that total otherwise. At national scale a gap of 99 totals is then a few
+        otherwise (:func:`_halves`). At national scale a gap of 99 totals is then a few
         solves, where one solve per total could not finish."""
         step = self.lattice
         nodes: list[tuple[float, int, int]] = []
