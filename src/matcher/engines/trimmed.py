@@ -31,9 +31,9 @@ def trimmed_round(compiled: Compiled, assignment: IntArray) -> IntArray | None:
     """``assignment`` less the placements that break hard quotas, so that it keeps every
     one; the same round when it breaks none; None when unplacing cannot do it (a minimum
     count broken, a lock in the way, a rule under priority)."""
-    hard = [q for q in compiled.quotas if q.hard]
     if compiled.problem.rules.respect_priority:
         return None
+    hard = [q for q in compiled.quotas if q.hard]
     trimmed = assignment.copy()
     for _ in range(PASSES_PER_QUOTA * max(len(hard), 1)):
         pairs = compiled.pairs(trimmed)
