@@ -1128,9 +1128,9 @@ def _search_total(compiled: Compiled, circulation: _Circulation, relaxed: IntArr
 
     search = TotalSearch(evaluate, lcm(*(s.denominator for s in shares)), 0, most, deadline,
                          longest=solve_seconds, relax=relax)
-    # The relaxation's total, or (shares capped from above) the total once the placements
-    # that break them are taken away: a round with that total keeps every rule, so the
-    # search starts from a feasible point near the optimum.
+    # The total once the placements that break shares are taken away (:mod:`.trimmed`), or
+    # the relaxation's when that cannot be done: a round with that total keeps every rule,
+    # so the search starts from a feasible point near the optimum.
     trimmed = trimmed_round(compiled, relaxed)
     search.run(start=int(((relaxed if trimmed is None else trimmed) >= 0).sum()))
     best = search.best()
