@@ -130,4 +130,3 @@ def process_started(stat: Path = Path("/proc/self/stat"), uptime: Path = Path("/
         return now
     age = since_boot - ticks / os.sysconf("SC_CLK_TCK")
     return now - age if 0.0 <= age < 3600.0 else now
-

@@ -9,7 +9,8 @@ an integer it equals the LP value function of the network, which is convex in k.
 
 1. find a feasible lattice point, starting from the caller's guess (a total known to be
    feasible and near the optimum, see :mod:`.trimmed`), then the lattice minimum: steps
-   doubling away from it while the value falls bracket it, golden-section steps close in;
+   doubling away from it while the value falls bracket it, then one probe at a time,
+   halfway into the wider side of the best point so far, closes the bracket;
 2. between lattice points, ``F(k) ≥ LP(k)``, and by convexity ``LP(k)`` lies above the
    secants of neighbouring lattice points extended; only the two gaps next to the lattice
    minimum can beat it (beyond them the secants rise above it). With ``relax`` (one
@@ -126,7 +127,8 @@ class TotalSearch:
 
     def _lattice_minimum(self, j_low: int, j_high: int, j_start: int) -> int | None:
         """The lattice minimum, searched outward from a feasible point: steps that double
-        while the value falls bracket it, then golden-section steps close the bracket.
+        while the value falls bracket it, then probes halfway into the wider side of the
+        best point so far close the bracket.
         Each step is one evaluation, and a start near the minimum (the usual case: the
         relaxation's own total, or that total trimmed to keep the shares) needs few;
         ternary search over the whole range took 12 national solves and did not finish."""
