@@ -44,3 +44,7 @@ class SolveOptions:
     # its own); inner solves that only need the verdict, such as branch-and-bound nodes,
     # turn it off.
     explain_infeasible: bool = True
+    # A ``time.monotonic()`` reading at which a network solve still running is stopped (the
+    # caller's whole limit, less writing the answer). Engines plan new work by
+    # ``time_limit``, which also keeps back time for finishing; this only ends work started.
+    stop_at: float | None = None

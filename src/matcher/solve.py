@@ -33,6 +33,9 @@ FINISHING_SHARE = 0.05  # of the time limit, kept back for reasons and the solut
 # splits), writing its file 1-2 s more; the rest is margin for a slower machine
 FINISHING_PER_CANDIDATE = 120e-6
 FINISHING_MOST = 0.25  # ... but never more than this share of the limit
+# A network solve still running is stopped this long per candidate before the limit: time to
+# write what the engine has (a 100k round's file took 0.5-2 s); its reasons may overrun.
+WRITING_PER_CANDIDATE = 20e-6
 
 
 def solve(problem: Problem, options: SolveOptions | None = None) -> Solution:
@@ -76,7 +79,8 @@ def _engine_options(options: SolveOptions, started: float, candidates: int) -> S
         return replace(options, started=None)
     left = options.time_limit - (time.monotonic() - started)
     left -= finishing_seconds(options.time_limit, candidates)
-    return replace(options, time_limit=max(left, 0.0), started=None)
+    stop_at = started + options.time_limit - candidates * WRITING_PER_CANDIDATE
+    return replace(options, time_limit=max(left, 0.0), started=None, stop_at=stop_at)
 
 
 def _timed_from(options: SolveOptions, started: float) -> SolveOptions:

@@ -351,7 +351,7 @@ def _solve_node(compiled: Compiled, relaxed: Compiled, fixes: Fixes, options: So
     node_options = SolveOptions(time_limit=None if until is None
                                 else max(1.0, until - time.monotonic()),
                                 workers=options.workers, seed=options.seed, engine="flow",
-                                explain_infeasible=False)
+                                explain_infeasible=False, stop_at=options.stop_at)
     # Partners kept in or out of areas are forbidden at many posts: off shared routes from
     # the first solve, not found misrouted one solve later.
     fixed = [c for k, fix in fixes.items() if not fix.unplaced for c in compiled.couples[k]]

@@ -45,7 +45,6 @@ from fractions import Fraction
 from math import lcm
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 from matcher.columns import BoolArray, IntArray
 from matcher.compile import Compiled, CompiledQuota
@@ -66,6 +65,7 @@ from matcher.engines.routes import (
     personal_adjustment,
     shortcut,
 )
+from matcher.engines.stoppable import OutOfTime, min_cost_flow_solve
 from matcher.engines.substitution import substitutes
 from matcher.engines.total_search import Interval, TotalSearch
 from matcher.engines.trimmed import trimmed_round
@@ -807,7 +807,7 @@ class _Circulation:
         return cls(network, np.concatenate(arcs.tails), np.concatenate(arcs.heads),
                    np.concatenate(arcs.caps), np.concatenate(arcs.costs), supply)
 
-    def solve(self, total: int | None, upto: int | None = None
+    def solve(self, total: int | None, upto: int | None = None, deadline: float | None = None
               ) -> tuple[int, IntArray] | None:
         """Optimal (cost, flows) with ``total`` assignments (None: free), None if infeasible.
 
@@ -815,6 +815,7 @@ class _Circulation:
         for different totals compare. With ``upto``, any total from ``total`` to ``upto``
         is allowed and each share is set at its loosest there (a minimum at ``total``, a
         maximum at ``upto``): the cost is then a lower bound for every total in between.
+        A large network's solve stops at ``deadline`` (:class:`~.stoppable.OutOfTime`).
         """
         caps, costs, supply = self.caps.copy(), self.costs.copy(), self.supply.copy()
         n = self.network.candidates
@@ -826,25 +827,16 @@ class _Circulation:
             caps[self.network.total_arc] = 0 if upto is None else upto - total
             supply[self.network.sink] -= total
             supply[self.network.source] += total
-        solver = min_cost_flow.SimpleMinCostFlow()
-        solver.add_arcs_with_capacity_and_unit_cost(self.tails, self.heads, caps, costs)
-        nodes = np.flatnonzero(supply)
-        if len(nodes):
-            solver.set_nodes_supplies(nodes, supply[nodes])
-        status = solver.solve()
-        if status == solver.INFEASIBLE:
-            return None
-        if status != solver.OPTIMAL:
-            raise SolverError(f"min-cost flow returned status {status}")
-        flows = solver.flows(np.arange(len(self.tails), dtype=np.int64))
-        return int(solver.optimal_cost()) + constant, flows
+        outcome = min_cost_flow_solve(self.tails, self.heads, caps, costs, supply, deadline)
+        return None if outcome is None else (outcome[0] + constant, outcome[1])
 
 
-    def interval(self, low: int, high: int) -> tuple[Interval, IntArray] | None:
+    def interval(self, low: int, high: int, deadline: float | None = None
+                 ) -> tuple[Interval, IntArray] | None:
         """One solve over every total in [low, high] (see :meth:`solve`): its bound, its
         total, and whether its flows keep every share at that total. Only hard shares can
         be read off the flows so; with a soft one the search evaluates the total again."""
-        outcome = self.solve(low, high)
+        outcome = self.solve(low, high, deadline)
         if outcome is None:
             return None
         cost, flows = outcome
@@ -1062,7 +1054,13 @@ def _solve_network(compiled: Compiled, options: SolveOptions, started: float,
         note += f", {int(derouted.sum())} candidate(s) off shared routes"
     _progress(options, f"flow: {note}", started)
     solve_started = time.monotonic()
-    relaxed = None if arcs.contradictory else circulation.solve(None)
+    try:
+        relaxed = (None if arcs.contradictory
+                   else circulation.solve(None, deadline=_stop_at(options, started)))
+    except OutOfTime:
+        return EngineResult(Status.unknown, None, engine=NAME,
+                            note=f"{note}; out of time in the network solve (stopped)",
+                            solve_seconds=time.monotonic() - solve_started)
     took = time.monotonic() - solve_started
     if relaxed is None:
         return _infeasible(compiled, options, started, note)
@@ -1071,6 +1069,15 @@ def _solve_network(compiled: Compiled, options: SolveOptions, started: float,
         return EngineResult(Status.optimal, assignment, engine=NAME, note=note,
                             solve_seconds=took)
     return _search_total(compiled, circulation, assignment, options, started, note, took)
+
+
+def _stop_at(options: SolveOptions, started: float) -> float | None:
+    """When a solve still running is stopped: the caller's ``stop_at``, which lets a solve
+    begun in time use what the engine's limit kept back for finishing (its answer is worth
+    more than the margin), else the engine's own deadline."""
+    if options.stop_at is not None:
+        return options.stop_at
+    return None if options.time_limit is None else started + options.time_limit
 
 
 def _progress(options: SolveOptions, phase: str, started: float,
@@ -1104,8 +1111,11 @@ def _search_total(compiled: Compiled, circulation: _Circulation, relaxed: IntArr
     shares = [getattr(slot.quota, slot.bound) for slot in network.arcs.shares]
     flows_of: dict[int, IntArray] = {}
 
+    deadline = None if options.time_limit is None else started + options.time_limit
+    stop = _stop_at(options, started)
+
     def evaluate(total: int) -> int | None:
-        outcome = circulation.solve(total)
+        outcome = circulation.solve(total, deadline=stop)
         _progress(options, f"flow: total {total}", started,
                   None if outcome is None else float(outcome[0]))
         if outcome is None:
@@ -1113,10 +1123,10 @@ def _search_total(compiled: Compiled, circulation: _Circulation, relaxed: IntArr
         flows_of[total] = outcome[1]
         return outcome[0]
 
-    deadline = None if options.time_limit is None else started + options.time_limit
     most = int(min(compiled.n, int(compiled.capacity.sum())))
+
     def relax(low: int, high: int) -> Interval | None:
-        outcome = circulation.interval(low, high)
+        outcome = circulation.interval(low, high, stop)
         _progress(options, f"flow: totals {low}-{high}", started,
                   None if outcome is None else float(outcome[0].bound))
         if outcome is None:
@@ -1132,7 +1142,10 @@ def _search_total(compiled: Compiled, circulation: _Circulation, relaxed: IntArr
     # the relaxation's when that cannot be done: a round with that total keeps every rule,
     # so the search starts from a feasible point near the optimum.
     trimmed = trimmed_round(compiled, relaxed)
-    search.run(start=int(((relaxed if trimmed is None else trimmed) >= 0).sum()))
+    try:
+        search.run(start=int(((relaxed if trimmed is None else trimmed) >= 0).sum()))
+    except OutOfTime:  # a solve was stopped at the deadline: the best so far stands
+        search.timed_out = True
     best = search.best()
     skip = frozenset(slot.quota.id for slot in network.arcs.shares)
     bound = tier_values(compiled, compiled.pairs(relaxed), skip)

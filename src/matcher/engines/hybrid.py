@@ -275,7 +275,8 @@ def _relax(run: _Run) -> _Found | EngineResult:
     relax_options = SolveOptions(
         time_limit=(None if run.options.time_limit is None
                     else run.options.time_limit * RELAXATION_SHARE),
-        workers=run.options.workers, seed=run.options.seed, engine="flow")
+        workers=run.options.workers, seed=run.options.seed, engine="flow",
+        stop_at=run.options.stop_at)
     solve_started = time.monotonic()
     try:
         result = flow.solve(relaxed_compiled, relax_options)

@@ -82,7 +82,7 @@ def price_quota(compiled: Compiled, relaxed: Compiled, quota: CompiledQuota,
         try:
             result = flow.solve(relaxed, SolveOptions(
                 time_limit=limit, workers=options.workers, seed=options.seed, engine="flow",
-                explain_infeasible=False), prices)
+                explain_infeasible=False, stop_at=options.stop_at), prices)
         except EngineCapabilityError:  # prices too fine to scale into one cost
             return None
         if result.status is not Status.optimal or result.assignment is None:

@@ -74,7 +74,7 @@ def narrowed_round(compiled: Compiled, relaxed: Compiled, assignment: IntArray,
         result = flow.solve(narrowed, SolveOptions(
             time_limit=None if deadline is None else max(0.0, deadline - time.monotonic()),
             workers=options.workers, seed=options.seed, engine="flow",
-            explain_infeasible=False))
+            explain_infeasible=False, stop_at=options.stop_at))
         if result.assignment is None:
             return None
         assignment = result.assignment
