@@ -16,8 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
+from matcher.compile import compile_problem
+from matcher.engines.network import network_obstacles
 from matcher.problem import Problem
 from matcher.validation import parse_problem
 
@@ -353,3 +356,32 @@ def network_problems(max_candidates: int = 7, max_posts: int = 4) -> st.SearchSt
 
     return network_problem_dicts(max_candidates, max_posts).map(parse_problem).filter(
         lambda problem: not network_obstacles(compile_problem(problem)))
+
+
+@st.composite
+def wide_share_problems(draw: st.DrawFn) -> Problem:
+    """Network problems whose totals range over many lattice points: more seats, and
+    shares of quarters (the search scans every total of a short range instead)."""
+    problem = draw(network_problem_dicts(max_candidates=12, max_posts=6))
+    copies = draw(st.integers(1, 4))  # unlocked copies of every candidate, for long ranges
+    problem["candidates"] += [{**cand, "id": f"{cand['id']}-{k}"}
+                              for k in range(copies) for cand in problem["candidates"]]
+    factor = draw(st.integers(1, 4))
+    for post in problem["posts"]:
+        post["capacity"] = post.get("capacity", 1) * factor
+    for quota in problem["rules"]["quotas"]:
+        for bound in ("min_share", "max_share"):
+            if bound in quota:
+                quota[bound] = draw(st.sampled_from((0.25, 0.5, 0.75)))
+        if quota.get("min_share", 0) > quota.get("max_share", 1):
+            quota["max_share"] = quota["min_share"]
+    # ... and one share of the total on a group of candidates, which the network's free
+    # optimum breaks often enough for the search to run
+    bound = draw(st.sampled_from(("min_share", "max_share")))
+    problem["rules"]["quotas"].append({
+        "id": "of-all", "candidates": {"gender": draw(st.sampled_from(("F", "M")))},
+        "posts": {}, "share_base": "posts", "hard": draw(st.booleans()),
+        bound: draw(st.sampled_from((0.25, 0.75)))})
+    parsed = parse_problem(problem)
+    assume(not network_obstacles(compile_problem(parsed)))
+    return parsed

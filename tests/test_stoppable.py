@@ -20,9 +20,10 @@ from matcher.engines import flow, stoppable
 from matcher.engines.stoppable import OutOfTime, min_cost_flow_solve, solve_here
 from matcher.errors import SolverError
 from matcher.generate import generate_problem
+from matcher.problem import Problem
 from matcher.solution import Status
 from matcher.verify import verify
-from tests.strategies import network_problem_dicts
+from tests.strategies import network_problem_dicts, wide_share_problems
 
 pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
                                 reason="stopping a solve needs fork")
@@ -163,3 +164,21 @@ def test_forked_network_solves_give_the_same_optimum(problem_dict: Any) -> None:
     else:
         assert forked.assignment is not None
         assert np.array_equal(forked.assignment, here.assignment)
+
+
+@settings(max_examples=25, deadline=None)
+@given(wide_share_problems())
+def test_searching_the_total_side_by_side_in_forked_solves_finds_the_optimum(
+        problem: Problem) -> None:
+    """The search over the total with two forked solves at a time (bracket steps, probes,
+    intervals), against CP-SAT's model of the whole problem."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stoppable, "STOPPABLE_ARCS", 0)
+        by_flow = solve(problem, SolveOptions(engine="flow", workers=2))
+    by_cpsat = solve(problem, SolveOptions(engine="cpsat"))
+    assert by_flow.status == by_cpsat.status
+    if by_flow.status == "optimal":
+        tiers = problem.objective.order
+        assert ([by_flow.objective.model_dump()[t] for t in tiers]
+                == [by_cpsat.objective.model_dump()[t] for t in tiers])
+        assert verify(problem, by_flow) == []

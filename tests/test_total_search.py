@@ -13,12 +13,11 @@ from hypothesis import strategies as st
 from matcher import SolveOptions, parse_problem, solve
 from matcher.compile import compile_problem
 from matcher.engines import flow
-from matcher.engines.network import network_obstacles
-from matcher.engines.total_search import Interval, TotalSearch
+from matcher.engines.total_search import STOPPED, Interval, Stopped, TotalSearch
 from matcher.objective import holds
 from matcher.problem import Problem
 from matcher.verify import verify
-from tests.strategies import network_problem_dicts
+from tests.strategies import wide_share_problems
 
 
 @given(st.integers(1, 5), st.integers(0, 60), st.integers(0, 60), st.integers(1, 4))
@@ -62,10 +61,10 @@ def test_starts_no_evaluation_that_cannot_end_before_the_deadline() -> None:
 @settings(max_examples=300)
 @given(st.integers(2, 12), st.integers(0, 120), st.integers(0, 40), st.integers(1, 4),
        st.lists(st.integers(0, 30), min_size=121, max_size=121), st.integers(0, 120),
-       st.randoms(use_true_random=False))
+       st.randoms(use_true_random=False), st.sampled_from((1, 2, 3)))
 def test_intervals_find_the_minimum_off_the_lattice(
         lattice: int, minimum: int, low_end: int, slope: int, noise: list[int],
-        start: int, rng: random.Random) -> None:
+        start: int, rng: random.Random, width: int) -> None:
     """Off the lattice a value may lie anywhere above the convex function through the
     lattice values (rounding does that), and totals may be infeasible there. Interval
     bounds (here: anything from the true minimum of the interval down to the convex
@@ -93,7 +92,9 @@ def test_intervals_find_the_minimum_off_the_lattice(
         cuts = (cut_from, rng.randint(cut_from - 2, hi + 2)) if rng.random() < 0.5 else None
         return Interval(rng.randint(loosest - 3, value), rng.randint(lo, hi), False, cuts)
 
-    search = TotalSearch(evaluate, lattice, 0, high, relax=relax)
+    search = TotalSearch(evaluate, lattice, 0, high, relax=relax, width=width,
+                         evaluate_many=lambda ks: [evaluate(k) for k in ks],
+                         relax_many=lambda spans: [relax(lo, hi) for lo, hi in spans])
     search.run(start=start)
     feasible = [(v, k) for k in range(high + 1) if (v := evaluate(k)) is not None]
     best = search.best()
@@ -121,37 +122,53 @@ def test_a_start_near_the_minimum_needs_few_evaluations() -> None:
     assert len([k for k in calls if k % 100 == 0]) <= 5
 
 
-@st.composite
-def _wide_share_problems(draw: st.DrawFn) -> Problem:
-    """Network problems whose totals range over many lattice points: more seats, and
-    shares of quarters (the search scans every total of a short range instead)."""
-    problem = draw(network_problem_dicts(max_candidates=12, max_posts=6))
-    copies = draw(st.integers(1, 4))  # unlocked copies of every candidate, for long ranges
-    problem["candidates"] += [{**cand, "id": f"{cand['id']}-{k}"}
-                              for k in range(copies) for cand in problem["candidates"]]
-    factor = draw(st.integers(1, 4))
-    for post in problem["posts"]:
-        post["capacity"] = post.get("capacity", 1) * factor
-    for quota in problem["rules"]["quotas"]:
-        for bound in ("min_share", "max_share"):
-            if bound in quota:
-                quota[bound] = draw(st.sampled_from((0.25, 0.5, 0.75)))
-        if quota.get("min_share", 0) > quota.get("max_share", 1):
-            quota["max_share"] = quota["min_share"]
-    # ... and one share of the total on a group of candidates, which the network's free
-    # optimum breaks often enough for the search to run
-    bound = draw(st.sampled_from(("min_share", "max_share")))
-    problem["rules"]["quotas"].append({
-        "id": "of-all", "candidates": {"gender": draw(st.sampled_from(("F", "M")))},
-        "posts": {}, "share_base": "posts", "hard": draw(st.booleans()),
-        bound: draw(st.sampled_from((0.25, 0.75)))})
-    parsed = parse_problem(problem)
-    assume(not network_obstacles(compile_problem(parsed)))
-    return parsed
+def test_side_by_side_the_search_takes_fewer_rounds_of_solves() -> None:
+    """Two solves at a time (bracket steps, both probes, two intervals) make fewer rounds
+    of solves than one at a time: rounds are what the wall clock sees at national scale."""
+    def rounds(width: int) -> int:
+        count = [0]
+
+        def evaluate(k: int) -> int:
+            count[0] += 1
+            return (k - 9_037) ** 2 + (k % 100) * 3
+
+        def evaluate_many(ks: list[int]) -> list[int | Stopped | None]:
+            count[0] += 1 - len(ks)  # one round for the batch, not one per total
+            return [evaluate(k) for k in ks]
+
+        def relax(lo: int, hi: int) -> Interval:
+            count[0] += 1
+            k = min(range(lo, hi + 1), key=lambda j: (j - 9_037) ** 2 + (j % 100) * 3)
+            return Interval((k - 9_037) ** 2, k, False)
+
+        def relax_many(spans: list[tuple[int, int]]) -> list[Interval | Stopped | None]:
+            count[0] += 1 - len(spans)
+            return [relax(lo, hi) for lo, hi in spans]
+
+        search = TotalSearch(evaluate, 100, 0, 25_000, relax=relax, width=width,
+                             evaluate_many=evaluate_many, relax_many=relax_many)
+        search.run(start=5_000)
+        value, k = min(((j - 9_037) ** 2 + (j % 100) * 3, j) for j in range(25_001))
+        assert search.best() == (k, value)
+        return count[0]
+
+    assert rounds(2) < rounds(1)
+
+
+def test_a_stopped_side_by_side_solve_ends_the_search() -> None:
+    def evaluate(k: int) -> int:
+        return (k - 500) ** 2
+
+    def evaluate_many(ks: list[int]) -> list[int | Stopped | None]:
+        return [evaluate(ks[0]), *[STOPPED] * (len(ks) - 1)]
+
+    search = TotalSearch(evaluate, 10, 0, 1000, width=2, evaluate_many=evaluate_many)
+    search.run(start=205)
+    assert search.timed_out and search.best() is not None
 
 
 @settings(max_examples=150)
-@given(_wide_share_problems())
+@given(wide_share_problems())
 def test_flow_searching_the_total_matches_cpsat(problem: Problem) -> None:
     """The bracketing and the interval bounds, on real networks: the same optimum as
     CP-SAT's model of the whole problem, in every tier."""
@@ -166,7 +183,7 @@ def test_flow_searching_the_total_matches_cpsat(problem: Problem) -> None:
 
 
 @settings(max_examples=80)
-@given(_wide_share_problems(), st.data())
+@given(wide_share_problems(), st.data())
 def test_an_interval_solve_bounds_every_total_in_it(problem: Problem,
                                                     data: st.DataObject) -> None:
     """The network's interval solve: its cost is at most the optimum at every total in the

@@ -36,6 +36,13 @@ from fractions import Fraction
 from typing import Literal
 
 
+class Stopped:
+    """In place of a result: the deadline stopped that solve."""
+
+
+STOPPED = Stopped()
+
+
 @dataclass(frozen=True)
 class Interval:
     """What one solve says of every total in an interval (:attr:`TotalSearch.relax`)."""
@@ -65,6 +72,12 @@ class TotalSearch:
     # its solution has, and whether that solution is feasible (then the bound is the value
     # there); None when no total in [lo, hi] is feasible.
     relax: Callable[[int, int], Interval | None] | None = None
+    # Several evaluations, or interval solves, side by side (one per core, where a solve is
+    # long): results in order, STOPPED for each the deadline stopped. Without them, or with
+    # ``width`` 1, the search makes one at a time.
+    evaluate_many: Callable[[list[int]], list[int | Stopped | None]] | None = None
+    relax_many: Callable[[list[tuple[int, int]]], list[Interval | Stopped | None]] | None = None
+    width: int = 1
 
     def value(self, k: int) -> float:
         if k not in self.values:
@@ -75,6 +88,21 @@ class TotalSearch:
             self.longest = max(self.longest, time.monotonic() - started)
         result = self.values[k]
         return math.inf if result is None else float(result)
+
+    def _prefetch(self, ks: list[int]) -> None:
+        """Evaluate side by side those of ``ks`` (in range) not yet known, when the search
+        makes several at once; otherwise nothing (each is evaluated when first needed)."""
+        todo = [k for k in dict.fromkeys(ks) if self.low <= k <= self.high
+                and k not in self.values]
+        if len(todo) < 2 or self.width < 2 or self.evaluate_many is None or not self._in_time():
+            return
+        started = time.monotonic()
+        for k, result in zip(todo, self.evaluate_many(todo), strict=True):
+            if isinstance(result, Stopped):
+                self.timed_out = True
+            else:
+                self.values[k] = result
+        self.longest = max(self.longest, time.monotonic() - started)
 
     def _in_time(self) -> bool:
         """An evaluation is a whole network solve (20 s at national scale): one is not
@@ -110,9 +138,13 @@ class TotalSearch:
             return
         j_low = -(-self.low // self.lattice)
         j_high = self.high // self.lattice
+        j_start = min(max(start // self.lattice, j_low), j_high)
         if start % self.lattice and self.low <= start <= self.high:
-            self.value(start)  # a known good total (a trimmed round's) off the lattice
-        on_lattice = self._lattice_minimum(j_low, j_high, start // self.lattice)
+            # a known good total (a trimmed round's) off the lattice, and the first lattice
+            # point the search needs beside it
+            self._prefetch([start, j_start * self.lattice])
+            self.value(start)
+        on_lattice = self._lattice_minimum(j_low, j_high, j_start)
         if on_lattice is None:
             # No feasible lattice point: any feasible k lies strictly between two lattice
             # points; the probing above visited every lattice point, so scan the gaps.
@@ -139,6 +171,8 @@ class TotalSearch:
         if bracket is None:
             return feasible
         lo, mid, hi = bracket  # f(mid) ≤ f(lo), f(hi); a convex f has its minimum in [lo, hi]
+        if self.width > 1:
+            lo, hi = self._closed_in_pairs(lo, mid, hi)
         while hi - lo > 2 and not self.timed_out:
             probe = (mid + hi + 1) // 2 if hi - mid >= mid - lo else (lo + mid) // 2
             if probe == mid:
@@ -151,9 +185,24 @@ class TotalSearch:
                 lo = probe
         return min(range(lo, hi + 1), key=lambda j: (self._f(j), j))
 
+    def _closed_in_pairs(self, lo: int, mid: int, hi: int) -> tuple[int, int]:
+        """The bracket closed by probing both sides of its best point at once: the best of
+        the points known is the new middle, its neighbours the new ends."""
+        while hi - lo > 2 and not self.timed_out:
+            probes = sorted({(lo + mid) // 2, (mid + hi + 1) // 2} - {lo, mid, hi})
+            if not probes:
+                break
+            self._prefetch([j * self.lattice for j in probes])
+            points = sorted({lo, mid, hi, *probes})
+            best = min(points[1:-1], key=lambda j: (self._f(j), j))
+            at = points.index(best)
+            lo, mid, hi = points[at - 1], best, points[at + 1]
+        return lo, hi
+
     def _bracket(self, j: int, j_low: int, j_high: int) -> tuple[int, int, int] | None:
         """(lo, mid, hi) around the minimum, from feasible ``j``; None when ``j`` is it (no
         neighbour is lower: a convex function's local minimum is its minimum)."""
+        self._prefetch([(j + 1) * self.lattice, (j - 1) * self.lattice])  # both, at once
         up = j + 1 <= j_high and self._f(j + 1) < self._f(j)
         if not up and not (j - 1 >= j_low and self._f(j - 1) < self._f(j)):
             return None
@@ -163,6 +212,10 @@ class TotalSearch:
             ahead = best + sign * step
             if sign * (ahead - limit) >= 0:
                 ahead = limit
+            beyond = ahead + sign * 2 * step  # the step after, should this one fall too
+            if sign * (beyond - limit) > 0:
+                beyond = limit
+            self._prefetch([ahead * self.lattice, beyond * self.lattice])
             if ahead == best or self._f(ahead) >= self._f(best):
                 break
             behind, best, step = best, ahead, 2 * step
@@ -228,28 +281,53 @@ class TotalSearch:
             if lo <= hi:
                 heapq.heappush(nodes, (-math.inf, lo, hi))
         while nodes:
-            bound, lo, hi = heapq.heappop(nodes)
-            best = self.best()
-            if best is not None and bound >= best[1]:
-                return  # and every node left, as the heap is in bound order
-            while lo <= hi and lo in self.values:  # ends already known need no solve:
-                lo += 1  # [k, k + 1] with k known is one evaluation, not two solves
-            while hi >= lo and hi in self.values:
-                hi -= 1
-            if lo > hi:
-                continue
-            if lo == hi:
-                self.value(lo)
-            else:
-                found = self._relaxed(lo, hi)
+            batch: list[tuple[int, int]] = []  # intervals to solve, side by side
+            while nodes and len(batch) < self.width:
+                bound, lo, hi = heapq.heappop(nodes)
+                best = self.best()
+                if best is not None and bound >= best[1]:
+                    nodes.clear()  # and every node left, as the heap is in bound order
+                    break
+                while lo <= hi and lo in self.values:  # ends already known need no solve:
+                    lo += 1  # [k, k + 1] with k known is one evaluation, not two solves
+                while hi >= lo and hi in self.values:
+                    hi -= 1
+                if lo == hi:
+                    self.value(lo)
+                elif lo < hi:
+                    batch.append((lo, hi))
+            for (lo, hi), found in zip(batch, self._relaxed_all(batch), strict=True):
                 if found == "late":
                     return
+                best = self.best()
                 if found is not None and not found.feasible and (
                         best is None or found.bound < best[1]):
                     for a, b in _halves(lo, hi, found):
                         heapq.heappush(nodes, (float(found.bound), a, b))
             if self.timed_out:
                 return
+
+    def _relaxed_all(self, spans: list[tuple[int, int]]
+                     ) -> list[Interval | Literal["late"] | None]:
+        """:meth:`_relaxed` of each span, side by side when the search makes several at
+        once."""
+        if len(spans) < 2 or self.relax_many is None:
+            return [self._relaxed(lo, hi) for lo, hi in spans]
+        if not self._in_time():
+            return ["late"] * len(spans)
+        started = time.monotonic()
+        self.intervals += len(spans)
+        results: list[Interval | Literal["late"] | None] = []
+        for found in self.relax_many(spans):
+            if isinstance(found, Stopped):
+                self.timed_out = True
+                results.append("late")
+                continue
+            if found is not None and found.feasible:
+                self.values.setdefault(found.total, found.bound)
+            results.append(found)
+        self.longest = max(self.longest, time.monotonic() - started)
+        return results
 
 
 def _halves(lo: int, hi: int, found: Interval) -> list[tuple[int, int]]:
