@@ -41,12 +41,16 @@ def test_the_engine_gets_what_is_left_of_the_limit(monkeypatch: pytest.MonkeyPat
     for name, engine in list(solve_module.ENGINES.items()):
         monkeypatch.setitem(solve_module.ENGINES, name, spying(engine))
     problem = load_problem(SAMPLE)
-    solve(problem, SolveOptions(time_limit=10.0, started=time.monotonic() - 4.0))
+    started = time.monotonic() - 4.0
+    solve(problem, SolveOptions(time_limit=10.0, started=started))
     (options,) = seen
     assert options.time_limit is not None
     # 10 s less the 4 s already gone and the 0.5 s kept for finishing
     assert 4.0 < options.time_limit <= 5.5
     assert options.started is None
+    # a solve still running is stopped just before the limit, to write what there is then
+    assert options.stop_at is not None
+    assert started + 9.9 < options.stop_at < started + 10.0
 
 
 @pytest.mark.parametrize("engine", ["auto", "cpsat", "hybrid"])
