@@ -3,6 +3,7 @@ when one is stopped."""
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import time
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 from matcher import SolveOptions, load_problem, parse_problem, solve
 from matcher.compile import compile_problem
-from matcher.engines import flow, stoppable
+from matcher.engines import flow, hybrid, stoppable
 from matcher.engines.stoppable import OutOfTime, min_cost_flow_solve, solve_here
 from matcher.errors import SolverError
 from matcher.generate import generate_problem
@@ -33,8 +34,9 @@ FAR = 600.0  # seconds: a deadline no test solve comes near
 
 @pytest.fixture
 def forking(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """Every network solve with a deadline forks, however small."""
+    """Every network solve with a deadline forks, however small and far its deadline."""
     monkeypatch.setattr(stoppable, "STOPPABLE_ARCS", 0)
+    monkeypatch.setattr(stoppable, "SECONDS_PER_ARC_FAR", math.inf)
     return monkeypatch
 
 
@@ -63,6 +65,7 @@ def test_a_forked_solve_answers_as_one_in_this_process(network: tuple[Any, ...])
     here = solve_here(*network)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(stoppable, "STOPPABLE_ARCS", 0)
+        patch.setattr(stoppable, "SECONDS_PER_ARC_FAR", math.inf)
         forked = min_cost_flow_solve(*network, time.monotonic() + FAR)
     if here is None:
         assert forked is None
@@ -96,12 +99,22 @@ def test_a_solve_still_running_at_its_deadline_is_stopped(forking: pytest.Monkey
     assert multiprocessing.active_children() == []  # stopped and reaped
 
 
-def test_small_networks_solve_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fork_refused(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError("forked for a small network")
+def _fork_refused(*args: Any, **kwargs: Any) -> None:
+    raise AssertionError("forked")
 
-    monkeypatch.setattr(stoppable.multiprocessing, "get_context", fork_refused)
-    outcome = min_cost_flow_solve(*_tiny(), time.monotonic() + FAR)
+
+def test_small_networks_solve_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stoppable.multiprocessing, "get_context", _fork_refused)
+    monkeypatch.setattr(stoppable, "SECONDS_PER_ARC_FAR", math.inf)  # however near
+    outcome = min_cost_flow_solve(*_tiny(), time.monotonic() + 1.0)
+    assert outcome is not None and outcome[0] == 2
+
+
+def test_a_solve_far_from_its_deadline_runs_in_this_process(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stoppable.multiprocessing, "get_context", _fork_refused)
+    monkeypatch.setattr(stoppable, "STOPPABLE_ARCS", 0)  # however small
+    outcome = min_cost_flow_solve(*_tiny(), time.monotonic() + FAR)  # 600 s for one arc
     assert outcome is not None and outcome[0] == 2
 
 
@@ -118,6 +131,7 @@ def test_a_child_that_dies_is_a_solver_error(forking: pytest.MonkeyPatch) -> Non
 def _stop_every_solve(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every network solve forks, and the child hangs: each one is stopped."""
     monkeypatch.setattr(stoppable, "STOPPABLE_ARCS", 0)
+    monkeypatch.setattr(stoppable, "SECONDS_PER_ARC_FAR", math.inf)
     monkeypatch.setattr(stoppable, "solve_here", _hang)
 
 
@@ -157,6 +171,7 @@ def test_forked_network_solves_give_the_same_optimum(problem_dict: Any) -> None:
     here = flow.solve(compiled, SolveOptions())
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(stoppable, "STOPPABLE_ARCS", 0)
+        patch.setattr(stoppable, "SECONDS_PER_ARC_FAR", math.inf)
         forked = flow.solve(compiled, SolveOptions(time_limit=FAR))
     assert forked.status is here.status
     if here.assignment is None:
@@ -182,3 +197,20 @@ def test_searching_the_total_side_by_side_in_forked_solves_finds_the_optimum(
         assert ([by_flow.objective.model_dump()[t] for t in tiers]
                 == [by_cpsat.objective.model_dump()[t] for t in tiers])
         assert verify(problem, by_flow) == []
+
+
+def test_the_hybrid_stops_its_relaxation_in_time_for_the_rounds_after_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[SolveOptions] = []
+    relax = hybrid.flow.solve
+
+    def spy(compiled: Any, options: SolveOptions, *args: Any, **kwargs: Any) -> Any:
+        seen.append(options)
+        return relax(compiled, options, *args, **kwargs)
+
+    monkeypatch.setattr(hybrid.flow, "solve", spy)
+    problem = load_problem(SAMPLE)
+    stop_at = time.monotonic() + 30.0
+    hybrid.solve(compile_problem(problem), SolveOptions(time_limit=20.0, stop_at=stop_at))
+    before = len(problem.candidates) * hybrid.START_SECONDS_PER_CANDIDATE
+    assert seen[0].stop_at == pytest.approx(stop_at - before)

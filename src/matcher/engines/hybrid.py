@@ -81,6 +81,9 @@ FULL_MODEL_PAIRS = 200_000  # beyond this CP-SAT rarely finds a round in minutes
 CUTOFF_SLACK = 2  # score levels below a post's cutoff whose pairs stay in a reduced model
 REDUCED_PAIRS = 250_000  # pair budget of a reduced model (ranked pairs come first)
 RELAXATION_SHARE = 0.5  # at most this share of the time limit goes to the relaxation
+# A relaxation still solving this long per candidate before the caller's limit is stopped:
+# the rounds built after it need the time (0.8 s at 20k under priority, 8-11 s at 100k).
+START_SECONDS_PER_CANDIDATE = 100e-6
 REDUCED_SECONDS = 300.0  # the limit of a reduced model when the caller gives none
 COUPLES_SECONDS = 30.0  # most seconds of branch and bound on split couples before CP-SAT
 COUPLES_SHARE = 0.5  # ... and at most this share of the time left under a limit
@@ -276,7 +279,8 @@ def _relax(run: _Run) -> _Found | EngineResult:
         time_limit=(None if run.options.time_limit is None
                     else run.options.time_limit * RELAXATION_SHARE),
         workers=run.options.workers, seed=run.options.seed, engine="flow",
-        stop_at=run.options.stop_at)
+        stop_at=(None if run.options.stop_at is None else
+                 run.options.stop_at - compiled.n * START_SECONDS_PER_CANDIDATE))
     solve_started = time.monotonic()
     try:
         result = flow.solve(relaxed_compiled, relax_options)
