@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from matcher import SolveOptions, load_problem, parse_problem, solve
 from matcher.compile import compile_problem
 from matcher.engines import flow, hybrid, stoppable
-from matcher.engines.stoppable import OutOfTime, min_cost_flow_solve, solve_here
+from matcher.engines.stoppable import OutOfTime, min_cost_flow_solve, side_by_side, solve_here
 from matcher.errors import SolverError
 from matcher.generate import generate_problem
 from matcher.problem import Problem
@@ -214,3 +214,24 @@ def test_the_hybrid_stops_its_relaxation_in_time_for_the_rounds_after_it(
     hybrid.solve(compile_problem(problem), SolveOptions(time_limit=20.0, stop_at=stop_at))
     before = len(problem.candidates) * hybrid.START_SECONDS_PER_CANDIDATE
     assert seen[0].stop_at == pytest.approx(stop_at - before)
+
+
+def _solve_in_daemon(sender: Any) -> None:
+    stoppable.STOPPABLE_ARCS = 0
+    stoppable.SECONDS_PER_ARC_FAR = math.inf
+    one = min_cost_flow_solve(*_tiny(), time.monotonic() + FAR)
+    two = side_by_side([_tiny(), _tiny()], time.monotonic() + FAR)
+    sender.send((None if one is None else one[0],
+                 [None if o is None or isinstance(o, OutOfTime) else o[0] for o in two]))
+
+
+def test_a_daemonic_process_solves_in_itself() -> None:
+    """A daemonic process (the API runs jobs in them) may not start children: its solves run
+    in it rather than fail."""
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_solve_in_daemon, args=(sender,), daemon=True)
+    process.start()
+    assert receiver.poll(60)
+    assert receiver.recv() == (2, [2, 2])
+    process.join()

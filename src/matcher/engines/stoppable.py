@@ -102,8 +102,11 @@ def solve_here(tails: IntArray, heads: IntArray, caps: IntArray, costs: IntArray
 
 
 def _forks(network: Network) -> bool:
+    """Whether ``network`` is large enough to solve in a child, and this process can start
+    one (not a daemonic process, such as the API's job processes, which may not)."""
     return (len(network[0]) >= STOPPABLE_ARCS
-            and "fork" in multiprocessing.get_all_start_methods())
+            and "fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon)
 
 
 @dataclass
