@@ -19,6 +19,7 @@ from matcher.compile import compile_problem
 from matcher.engines import hybrid
 from matcher.engines.cpsat import TierRun
 from matcher.engines.serial import serial_dictatorship
+from matcher.generate import generate_problem
 from matcher.options import SolveOptions
 from matcher.problem import Problem
 from matcher.solution import Solution, Status
@@ -171,3 +172,17 @@ def test_a_cpsat_round_worse_than_the_start_gives_way_to_the_start() -> None:
     assert [(a.candidate, a.post) for a in solution.assignments] == [("V", "P")]
     assert "CP-SAT's best round was worse" in (solution.solver.note or "")
     assert verify(problem, solution) == []
+
+
+def test_cpsat_is_not_started_when_its_model_would_take_longer_to_build_than_is_left(
+) -> None:
+    """Building the model cannot be stopped: with less time left than it takes, the answer
+    is the starting round (a 2 s limit on a 3k round under priority took 3.5 s before)."""
+    problem = parse_problem(generate_problem(60, seed=2, couples=True, respect_priority=True))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hybrid, "MODEL_BUILD_SECONDS_PER_PAIR", 3600.0)
+        slow = solve(problem, SolveOptions(engine="hybrid", time_limit=30.0))
+    assert "CP-SAT not run: no time left" in (slow.solver.note or "")
+    assert verify(problem, slow) == []
+    quick = solve(problem, SolveOptions(engine="hybrid", time_limit=30.0))
+    assert "CP-SAT not run" not in (quick.solver.note or "")

@@ -94,6 +94,9 @@ COUPLES_SECONDS_UNLIMITED = 120.0
 # the time left: at national scale (a solve of 10 s or more) it is the best round to be had.
 DIVE_SHARE = 0.8
 MODEL_SHARE = 0.1  # CP-SAT is not started with less than this share of the time left
+# ... nor with less than its model takes to build, which cannot be stopped: measured 0.91 s
+# for 77,910 pairs (3k, priority, couples; a 2 s limit took 3.5 s with it), 14 s for 918,000
+MODEL_BUILD_SECONDS_PER_PAIR = 15e-6
 BLOCKING_SHARE = 0.8  # of the time left, for blocked rounds when CP-SAT will not run
 MODEL_RANKED_PAIRS = 500_000  # ... nor with more envy clauses (100k, 1.5M: 4.7 GB, no gain)
 # Under priority the adjusted seats (:mod:`.reseat`, a small model that settles most of the
@@ -369,6 +372,7 @@ class _ModelPlan:
     fans: Fans | None
     deadline: float | None
     too_big: bool
+    build_seconds: float  # what building the model will take, about
 
     @classmethod
     def of(cls, run: _Run) -> _ModelPlan:
@@ -381,7 +385,10 @@ class _ModelPlan:
         if not full and deadline is None:  # searching a reduced model longer proves nothing
             deadline = run.started + REDUCED_SECONDS
         too_big = fans is not None and len(fans.cand) > MODEL_RANKED_PAIRS
-        return cls(pairs_of, full, edges, fans, deadline, too_big)
+        pairs = (REDUCED_PAIRS if not full else
+                 len(edges) if edges is not None else estimated_pairs(pairs_of))
+        return cls(pairs_of, full, edges, fans, deadline, too_big,
+                   pairs * MODEL_BUILD_SECONDS_PER_PAIR)
 
 
 def _search_model(run: _Run, found: _Found) -> EngineResult:
@@ -403,7 +410,8 @@ def _search_model(run: _Run, found: _Found) -> EngineResult:
             "the relaxation is the problem itself") + found.priced_note
     deadline = plan.deadline
     too_late = (deadline is not None
-                and deadline - time.monotonic() < MODEL_SHARE * (deadline - run.started))
+                and deadline - time.monotonic() < max(MODEL_SHARE * (deadline - run.started),
+                                                      plan.build_seconds))
     if too_late or plan.too_big:
         why = ("no time left" if too_late else
                f"{len(plan.fans.cand) if plan.fans else 0:,} ranked pairs with an envy "
