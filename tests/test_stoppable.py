@@ -24,6 +24,7 @@ from matcher.generate import generate_problem
 from matcher.problem import Problem
 from matcher.solution import Status
 from matcher.verify import verify
+from tests.agreement import assert_matches_cpsat
 from tests.strategies import network_problem_dicts, wide_share_problems
 
 pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
@@ -189,14 +190,7 @@ def test_searching_the_total_side_by_side_in_forked_solves_finds_the_optimum(
     intervals), against CP-SAT's model of the whole problem."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(stoppable, "STOPPABLE_ARCS", 0)
-        by_flow = solve(problem, SolveOptions(engine="flow", workers=2))
-    by_cpsat = solve(problem, SolveOptions(engine="cpsat"))
-    assert by_flow.status == by_cpsat.status
-    if by_flow.status == "optimal":
-        tiers = problem.objective.order
-        assert ([by_flow.objective.model_dump()[t] for t in tiers]
-                == [by_cpsat.objective.model_dump()[t] for t in tiers])
-        assert verify(problem, by_flow) == []
+        assert_matches_cpsat(problem, SolveOptions(engine="flow", workers=2))
 
 
 def test_the_hybrid_stops_its_relaxation_in_time_for_the_rounds_after_it(

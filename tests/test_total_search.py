@@ -10,13 +10,13 @@ import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from matcher import SolveOptions, parse_problem, solve
+from matcher import SolveOptions, parse_problem
 from matcher.compile import compile_problem
 from matcher.engines import flow
 from matcher.engines.total_search import STOPPED, Interval, Stopped, TotalSearch
 from matcher.objective import holds
 from matcher.problem import Problem
-from matcher.verify import verify
+from tests.agreement import assert_matches_cpsat
 from tests.strategies import wide_share_problems
 
 
@@ -172,14 +172,7 @@ def test_a_stopped_side_by_side_solve_ends_the_search() -> None:
 def test_flow_searching_the_total_matches_cpsat(problem: Problem) -> None:
     """The bracketing and the interval bounds, on real networks: the same optimum as
     CP-SAT's model of the whole problem, in every tier."""
-    by_flow = solve(problem, SolveOptions(engine="flow"))
-    by_cpsat = solve(problem, SolveOptions(engine="cpsat"))
-    assert by_flow.status == by_cpsat.status
-    if by_flow.status == "optimal":
-        tiers = problem.objective.order
-        assert ([by_flow.objective.model_dump()[t] for t in tiers]
-                == [by_cpsat.objective.model_dump()[t] for t in tiers])
-        assert verify(problem, by_flow) == []
+    assert_matches_cpsat(problem, SolveOptions(engine="flow"))
 
 
 @settings(max_examples=80)

@@ -86,6 +86,7 @@ _INT64_MAX = 2**63 - 1
 # the capacities and costs it changes, so more would cost memory for little beyond two.
 SIDE_BY_SIDE_MOST = 2
 
+
 @dataclass
 class ShareSlot:
     """Arcs reserved for one share-of-total bound; their capacities (and, for a soft bound,
