@@ -82,7 +82,9 @@ def solve(
              "to optimality)")
     ] = None,
     workers: Annotated[int, typer.Option(
-        "--workers", min=0, help="solver threads; 0 picks by problem size")] = 0,
+        "--workers", min=0,
+        help="CP-SAT threads, and network solves side by side (at most 2); "
+             "0 picks by problem size and cores")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="random seed, for repeatable runs")] = 0,
     engine: Annotated[Engine, typer.Option("--engine", help="engine to use")] = Engine.auto,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress or summary")] = False,
