@@ -1148,8 +1148,8 @@ def _search_total(compiled: Compiled, circulation: _Circulation, relaxed: IntArr
     deadline = None if options.time_limit is None else started + options.time_limit
     stop = _stop_at(options, started)
 
-    def evaluate(total: int) -> int | None:
-        outcome = circulation.solve(total, deadline=stop)
+    def value_of(total: int, outcome: tuple[int, IntArray] | None) -> int | None:
+        """Record and report the solve of ``total``; its value."""
         _progress(options, f"flow: total {total}", started,
                   None if outcome is None else float(outcome[0]))
         if outcome is None:
@@ -1157,48 +1157,36 @@ def _search_total(compiled: Compiled, circulation: _Circulation, relaxed: IntArr
         flows_of[total] = outcome[1]
         return outcome[0]
 
-    most = int(min(compiled.n, int(compiled.capacity.sum())))
-
-    def relax(low: int, high: int) -> Interval | None:
-        outcome = circulation.interval(low, high, stop)
+    def interval_of(low: int, high: int, outcome: tuple[int, IntArray] | None
+                    ) -> Interval | None:
+        """Record and report the solve of the totals [low, high]; what it says of them."""
+        read = circulation.read_interval(low, high, outcome)
         _progress(options, f"flow: totals {low}-{high}", started,
-                  None if outcome is None else float(outcome[0].bound))
-        if outcome is None:
+                  None if read is None else float(read[0].bound))
+        if read is None:
             return None
-        found, flows = outcome
+        found, flows = read
         if found.feasible:
             flows_of[found.total] = flows
         return found
 
+    def evaluate(total: int) -> int | None:
+        return value_of(total, circulation.solve(total, deadline=stop))
+
+    def relax(low: int, high: int) -> Interval | None:
+        return interval_of(low, high, circulation.solve(low, high, stop))
+
     def evaluate_many(totals: list[int]) -> list[int | Stopped | None]:
         outcomes = circulation.solve_side_by_side([(total, None) for total in totals], stop)
-        values: list[int | Stopped | None] = []
-        for total, outcome in zip(totals, outcomes, strict=True):
-            if isinstance(outcome, OutOfTime):
-                values.append(STOPPED)
-                continue
-            _progress(options, f"flow: total {total}", started,
-                      None if outcome is None else float(outcome[0]))
-            if outcome is not None:
-                flows_of[total] = outcome[1]
-            values.append(None if outcome is None else outcome[0])
-        return values
+        return [STOPPED if isinstance(outcome, OutOfTime) else value_of(total, outcome)
+                for total, outcome in zip(totals, outcomes, strict=True)]
 
     def relax_many(spans: list[tuple[int, int]]) -> list[Interval | Stopped | None]:
         outcomes = circulation.solve_side_by_side(spans, stop)
-        found: list[Interval | Stopped | None] = []
-        for (low, high), outcome in zip(spans, outcomes, strict=True):
-            if isinstance(outcome, OutOfTime):
-                found.append(STOPPED)
-                continue
-            read = circulation.read_interval(low, high, outcome)
-            _progress(options, f"flow: totals {low}-{high}", started,
-                      None if read is None else float(read[0].bound))
-            if read is not None and read[0].feasible:
-                flows_of[read[0].total] = read[1]
-            found.append(None if read is None else read[0])
-        return found
+        return [STOPPED if isinstance(outcome, OutOfTime) else interval_of(low, high, outcome)
+                for (low, high), outcome in zip(spans, outcomes, strict=True)]
 
+    most = int(min(compiled.n, int(compiled.capacity.sum())))
     search = TotalSearch(evaluate, lcm(*(s.denominator for s in shares)), 0, most, deadline,
                          longest=solve_seconds, relax=relax, evaluate_many=evaluate_many,
                          relax_many=relax_many, width=side_by_side_width(options))

@@ -119,6 +119,14 @@ class TotalSearch:
         self.intervals += 1
         found = self.relax(lo, hi)
         self.longest = max(self.longest, time.monotonic() - started)
+        return self._kept(found)
+
+    def _kept(self, found: Interval | Stopped | None) -> Interval | Literal["late"] | None:
+        """An interval solve's result, its feasible value recorded; ``"late"`` when the
+        deadline stopped it."""
+        if isinstance(found, Stopped):
+            self.timed_out = True
+            return "late"
         if found is not None and found.feasible:
             self.values.setdefault(found.total, found.bound)
         return found
@@ -317,15 +325,7 @@ class TotalSearch:
             return ["late"] * len(spans)
         started = time.monotonic()
         self.intervals += len(spans)
-        results: list[Interval | Literal["late"] | None] = []
-        for found in self.relax_many(spans):
-            if isinstance(found, Stopped):
-                self.timed_out = True
-                results.append("late")
-                continue
-            if found is not None and found.feasible:
-                self.values.setdefault(found.total, found.bound)
-            results.append(found)
+        results = [self._kept(found) for found in self.relax_many(spans)]
         self.longest = max(self.longest, time.monotonic() - started)
         return results
 
