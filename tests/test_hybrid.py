@@ -186,3 +186,34 @@ def test_cpsat_is_not_started_when_its_model_would_take_longer_to_build_than_is_
     assert verify(problem, slow) == []
     quick = solve(problem, SolveOptions(engine="hybrid", time_limit=30.0))
     assert "CP-SAT not run" not in (quick.solver.note or "")
+
+
+def _relaxation(coverage: int, quotas: int, preferences: int) -> hybrid.Relaxation:
+    values: dict[str, Any] = {"coverage": coverage, "quotas": Fraction(quotas),
+                              "preferences": preferences}
+    return hybrid.Relaxation(values, np.zeros(0, dtype=np.int64), [])
+
+
+ORDER = ["coverage", "quotas", "preferences"]
+
+
+def test_a_better_answer_extends_the_bound_through_the_relaxation() -> None:
+    """The answer was improved after the bound was proven: where it now meets the bound,
+    the relaxation bounds the next tier (a 5k priority round reported -19,632 for
+    preferences, whose relaxation proves 2,142)."""
+    proven = {"coverage": 5, "quotas": Fraction(0)}
+    answer = {"coverage": 5, "quotas": Fraction(0), "preferences": 12}
+    assert hybrid.extended_bound(proven, _relaxation(5, 0, 9), ORDER, answer) == {
+        **proven, "preferences": 9}
+
+
+def test_a_bound_is_not_extended_past_a_tier_the_answer_misses() -> None:
+    proven = {"coverage": 5, "quotas": Fraction(0)}
+    answer = {"coverage": 5, "quotas": Fraction(1), "preferences": 12}
+    assert hybrid.extended_bound(proven, _relaxation(5, 0, 9), ORDER, answer) == proven
+    # nor through a relaxation whose earlier tiers the answer does not reach
+    assert hybrid.extended_bound({"coverage": 5}, _relaxation(6, 0, 9), ORDER,
+                                 {**answer, "quotas": Fraction(0)}) == {"coverage": 5}
+    # and tiers proven for a round the answer does not match stop there too
+    assert hybrid.extended_bound({"coverage": 6, "quotas": Fraction(0)}, None, ORDER,
+                                 answer) == {"coverage": 6}

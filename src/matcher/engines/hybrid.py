@@ -474,7 +474,8 @@ def _reseated(run: _Run, found: _Found, assignment: IntArray, share: float) -> I
 def _polished(run: _Run, found: _Found, result: EngineResult) -> EngineResult:
     """CP-SAT's answer under priority with seats reserved for blockers from it, then its
     adjusted seats re-seated, each followed by swaps toward its soft quotas, when that is
-    better: its bounds stand (they bound the optimum, not the answer)."""
+    better: its bounds stand (they bound the optimum, not the answer), and where the better
+    answer meets one the earlier answer missed, the relaxation bounds the tiers after it."""
     if result.assignment is None or result.status is not Status.feasible:
         return result
     compiled = run.compiled
@@ -483,9 +484,10 @@ def _polished(run: _Run, found: _Found, result: EngineResult) -> EngineResult:
     if not _worse(compiled, result.assignment, better):
         return result
     values = tier_values(compiled, compiled.pairs(better))
-    proven = all(result.bound.get(t) == values[t] for t in run.order)
+    bound = extended_bound(result.bound, found.relaxation, run.order, values)
+    proven = all(bound.get(t) == values[t] for t in run.order)
     return EngineResult(Status.optimal if proven else Status.feasible, better,
-                        bound=result.bound, engine=NAME,
+                        bound=bound, engine=NAME,
                         note=f"{result.note}; improved after CP-SAT (blocked rounds, "
                              "adjusted seats re-seated)")
 
@@ -679,6 +681,29 @@ def _reduced_result(compiled: Compiled, assignment: IntArray | None,
     proven = all(bound.get(t) == values[t] for t in order)
     return EngineResult(Status.optimal if proven else Status.feasible, assignment,
                         bound=bound, engine=NAME, note=note)
+
+
+def extended_bound(bound: dict[str, TierValue], relaxation: Relaxation | None,
+                   order: list[str], values: dict[str, TierValue]) -> dict[str, TierValue]:
+    """``bound`` (proven for an earlier answer) carried on through the relaxation's later
+    tiers as far as the answer with ``values`` allows.
+
+    A tier's bound is kept only while the answer meets every earlier one, so a bound
+    computed for a worse answer stops at the first tier that answer missed. A better
+    answer that meets it there (the adjusted seats re-seated to keep a quota, say) lets
+    the relaxation bound the tiers after it: the optimum lies between the relaxation and
+    the answer, so it equals them on every tier where they agree."""
+    extended: dict[str, TierValue] = {}
+    for tier in order:
+        value = bound.get(tier)
+        if value is None and relaxation is not None:
+            value = relaxation.bound(tier, order, values)
+        if value is None:
+            break
+        extended[tier] = value
+        if value != values[tier]:
+            break
+    return extended
 
 
 def _relaxation_bounds(relaxation: Relaxation | None, order: list[str]) -> dict[str, TierValue]:
