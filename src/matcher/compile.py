@@ -25,6 +25,7 @@ from matcher.columns import (
 from matcher.eligibility import Compatibility, WishTable, compatibility, wish_table
 from matcher.gc_pause import paused_gc
 from matcher.problem import Problem, Quota
+from matcher.sorting import sorted_rows
 from matcher.validation import as_fraction
 
 
@@ -139,8 +140,8 @@ class Compiled:
         keep = self.may_hold(rc, rp)
         keep &= self.lock_post[rc] < 0
         rc, rp, rr = rc[keep], rp[keep], rr[keep]
-        order = np.lexsort((rp, rr, rc))
-        result = rc[order], rp[order], rr[order]
+        rc, rr, rp = sorted_rows(rc, rr, rp)
+        result = rc, rp, rr
         for array in result:
             array.flags.writeable = False
         return result

@@ -16,6 +16,7 @@ import numpy as np
 
 from matcher.columns import BoolArray, IntArray, Table
 from matcher.problem import Degree, Pairing, Problem
+from matcher.sorting import sorted_rows
 
 _SERVICE_BITS = {1: 1, 2: 2, 3: 4}
 
@@ -233,8 +234,7 @@ class WishTable:
         rank = np.repeat(self.rank, counts)
         offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         post = self.members[np.repeat(self.starts[self.pattern], counts) + offsets]
-        order = np.lexsort((rank, post, cand))
-        cand, post, rank = cand[order], post[order], rank[order]
+        cand, post, rank = sorted_rows(cand, post, rank)
         first = np.ones(len(cand), dtype=np.bool_)
         first[1:] = (cand[1:] != cand[:-1]) | (post[1:] != post[:-1])
         return cand[first], post[first], rank[first]
