@@ -7,17 +7,20 @@ problem infeasible.
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given
+from ortools.sat.python import cp_model
 
 from matcher import solve
 from matcher.compile import compile_problem
 from matcher.engines import hybrid
-from matcher.engines.cpsat import TierRun
+from matcher.engines.cpsat import TierRun, solve_tiers
+from matcher.engines.cpsat_model import build_model
 from matcher.engines.serial import serial_dictatorship
 from matcher.generate import generate_problem
 from matcher.options import SolveOptions
@@ -176,14 +179,16 @@ def test_a_cpsat_round_worse_than_the_start_gives_way_to_the_start() -> None:
 
 def test_cpsat_is_not_started_when_its_model_would_take_longer_to_build_than_is_left(
 ) -> None:
-    """Building the model cannot be stopped: with less time left than it takes, the answer
-    is the starting round (a 2 s limit on a 3k round under priority took 3.5 s before)."""
+    """Building the model cannot be stopped, and CP-SAT's shortest run on it takes time
+    too: with less time left than both take, the answer is the starting round (a 2 s limit
+    on a 3k round under priority took 3.5 s before; a 4 s limit, 4.3 s)."""
     problem = parse_problem(generate_problem(60, seed=2, couples=True, respect_priority=True))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(hybrid, "MODEL_BUILD_SECONDS_PER_PAIR", 3600.0)
-        slow = solve(problem, SolveOptions(engine="hybrid", time_limit=30.0))
-    assert "CP-SAT not run: no time left" in (slow.solver.note or "")
-    assert verify(problem, slow) == []
+    for constant in ("MODEL_BUILD_SECONDS_PER_PAIR", "MODEL_LEAST_RUN_SECONDS_PER_PAIR"):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(hybrid, constant, 3600.0)
+            slow = solve(problem, SolveOptions(engine="hybrid", time_limit=30.0))
+        assert "CP-SAT not run: no time left" in (slow.solver.note or "")
+        assert verify(problem, slow) == []
     quick = solve(problem, SolveOptions(engine="hybrid", time_limit=30.0))
     assert "CP-SAT not run" not in (quick.solver.note or "")
 
@@ -217,3 +222,20 @@ def test_a_bound_is_not_extended_past_a_tier_the_answer_misses() -> None:
     # and tiers proven for a round the answer does not match stop there too
     assert hybrid.extended_bound({"coverage": 6, "quotas": Fraction(0)}, None, ORDER,
                                  answer) == {"coverage": 6}
+
+
+def test_cpsat_past_its_deadline_loads_no_model() -> None:
+    """Each CP-SAT solve loads the model first, whatever its limit: past the deadline no
+    tier is started, so the round is not made later still."""
+    problem = parse_problem(generate_problem(40, seed=3, respect_priority=True))
+    compiled = compile_problem(problem)
+    sat = build_model(compiled)
+    calls: list[int] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cp_model.CpSolver, "solve",
+                      lambda self, *_, **__: calls.append(1) or cp_model.UNKNOWN)
+        run = solve_tiers(sat, SolveOptions(), time.monotonic(), time.monotonic() - 1.0,
+                          hint=serial_dictatorship(compiled))
+    assert calls == []
+    assert run.status is Status.unknown and run.assignment is None
+    assert not run.hint_feasible

@@ -97,6 +97,10 @@ MODEL_SHARE = 0.1  # CP-SAT is not started with less than this share of the time
 # ... nor with less than its model takes to build, which cannot be stopped: measured 0.91 s
 # for 77,910 pairs (3k, priority, couples; a 2 s limit took 3.5 s with it), 14 s for 918,000
 MODEL_BUILD_SECONDS_PER_PAIR = 15e-6
+# ... plus the least CP-SAT then takes to give any answer: completing the hint and one solve
+# per tier, each loading the model and its hint, however short its limit (1.05 s for 77,910
+# pairs; a 4 s limit on that round ended at 4.3 s with CP-SAT started and stopped at once)
+MODEL_LEAST_RUN_SECONDS_PER_PAIR = 13e-6
 BLOCKING_SHARE = 0.8  # of the time left, for blocked rounds when CP-SAT will not run
 MODEL_RANKED_PAIRS = 500_000  # ... nor with more envy clauses (100k, 1.5M: 4.7 GB, no gain)
 # Under priority the adjusted seats (:mod:`.reseat`, a small model that settles most of the
@@ -372,7 +376,7 @@ class _ModelPlan:
     fans: Fans | None
     deadline: float | None
     too_big: bool
-    build_seconds: float  # what building the model will take, about
+    least_seconds: float  # what building the model and CP-SAT's shortest run take, about
 
     @classmethod
     def of(cls, run: _Run) -> _ModelPlan:
@@ -388,7 +392,7 @@ class _ModelPlan:
         pairs = (REDUCED_PAIRS if not full else
                  len(edges) if edges is not None else estimated_pairs(pairs_of))
         return cls(pairs_of, full, edges, fans, deadline, too_big,
-                   pairs * MODEL_BUILD_SECONDS_PER_PAIR)
+                   pairs * (MODEL_BUILD_SECONDS_PER_PAIR + MODEL_LEAST_RUN_SECONDS_PER_PAIR))
 
 
 def _search_model(run: _Run, found: _Found) -> EngineResult:
@@ -411,7 +415,7 @@ def _search_model(run: _Run, found: _Found) -> EngineResult:
     deadline = plan.deadline
     too_late = (deadline is not None
                 and deadline - time.monotonic() < max(MODEL_SHARE * (deadline - run.started),
-                                                      plan.build_seconds))
+                                                      plan.least_seconds))
     if too_late or plan.too_big:
         why = ("no time left" if too_late else
                f"{len(plan.fans.cand) if plan.fans else 0:,} ranked pairs with an envy "
