@@ -224,18 +224,29 @@ def test_a_bound_is_not_extended_past_a_tier_the_answer_misses() -> None:
                                  answer) == {"coverage": 6}
 
 
-def test_cpsat_past_its_deadline_loads_no_model() -> None:
+def test_cpsat_past_its_deadline_loads_no_model_when_a_round_is_in_hand() -> None:
     """Each CP-SAT solve loads the model first, whatever its limit: past the deadline no
-    tier is started, so the round is not made later still."""
+    tier is started when the caller keeps a round of its own, so the answer is not made
+    later still; without one, the short solves still run (they may be the only round)."""
     problem = parse_problem(generate_problem(40, seed=3, respect_priority=True))
     compiled = compile_problem(problem)
-    sat = build_model(compiled)
-    calls: list[int] = []
+    calls: list[bool] = []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(cp_model.CpSolver, "solve",
-                      lambda self, *_, **__: calls.append(1) or cp_model.UNKNOWN)
-        run = solve_tiers(sat, SolveOptions(), time.monotonic(), time.monotonic() - 1.0,
-                          hint=serial_dictatorship(compiled))
-    assert calls == []
-    assert run.status is Status.unknown and run.assignment is None
-    assert not run.hint_feasible
+                      lambda self, *_, **__: calls.append(True) or cp_model.UNKNOWN)
+        for in_hand in (True, False):
+            calls.clear()
+            run = solve_tiers(build_model(compiled), SolveOptions(), time.monotonic(),
+                              time.monotonic() - 1.0, hint=serial_dictatorship(compiled),
+                              in_hand=in_hand)
+            assert (calls == []) is in_hand
+            assert run.status is Status.unknown and run.assignment is None
+
+
+def test_cpsat_alone_still_answers_when_its_model_takes_the_whole_limit() -> None:
+    """The plain CP-SAT engine keeps no round of its own: past the deadline it still makes
+    its short solves rather than answer ``unknown``."""
+    problem = parse_problem(generate_problem(60, seed=2, respect_priority=True))
+    solution = solve(problem, SolveOptions(engine="cpsat", time_limit=0.0))
+    assert solution.status in ("optimal", "feasible")
+    assert verify(problem, solution) == []

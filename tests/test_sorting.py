@@ -40,3 +40,14 @@ def test_rows_too_wide_to_pack_still_sort(data: list[tuple[int, int, int]]) -> N
     for got, want in zip(sorted_rows(first, second, third),
                          _lexsorted(first, second, third), strict=True):
         assert np.array_equal(got, want)
+
+
+@given(rows)
+def test_negative_and_narrow_columns_sort_too(data: list[tuple[int, int, int]]) -> None:
+    """Negative values cannot be packed, and int32 columns must not overflow a key."""
+    first, second, third = _columns([*data, (70_000, 70_000, 5)])
+    second = second - 3
+    narrow = [column.astype(np.int32) for column in (first, second, third)]
+    for got, want in zip(sorted_rows(*narrow), _lexsorted(first, second, third), strict=True):
+        assert got.dtype == np.int64
+        assert np.array_equal(got, want)

@@ -16,12 +16,16 @@ _PACKED_LIMIT = 1 << 62  # keys below this fit an int64 with room to spare
 
 def sorted_rows(first: IntArray, second: IntArray, third: IntArray
                 ) -> tuple[IntArray, IntArray, IntArray]:
-    """The rows ``(first[i], second[i], third[i])`` (non-negative integers) sorted by
-    ``first``, then ``second``, then ``third``, as three new arrays."""
+    """The rows ``(first[i], second[i], third[i])`` sorted by ``first``, then ``second``,
+    then ``third``, as three new int64 arrays (packed when all are non-negative and fit)."""
+    first, second, third = (np.asarray(column, dtype=np.int64)
+                            for column in (first, second, third))
     if len(first) == 0:
         return first.copy(), second.copy(), third.copy()
-    spans = [int(column.max()) + 1 for column in (first, second, third)]
-    if spans[0] * spans[1] * spans[2] >= _PACKED_LIMIT:
+    columns = (first, second, third)
+    spans = [int(column.max()) + 1 for column in columns]
+    negative = any(int(column.min()) < 0 for column in columns)
+    if negative or spans[0] * spans[1] * spans[2] >= _PACKED_LIMIT:
         order = np.lexsort((third, second, first))
         return first[order], second[order], third[order]
     key = (first * spans[1] + second) * spans[2] + third

@@ -127,7 +127,7 @@ HINT_SECONDS = 30.0  # at most this long to complete a hint into a full solution
 def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
                 deadline: float | None, *, hint: IntArray | None = None,
                 known_bound: TierCut | None = None, hints: bool = True,
-                settle: bool = False) -> TierRun:
+                settle: bool = False, in_hand: bool = False) -> TierRun:
     """Optimise the tiers in order, each with the tiers before it fixed at their optimum and
     the previous solution (or ``hint``, an assignment) as a hint.
 
@@ -143,6 +143,11 @@ def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
     tier gets an equal share of the time left, a tier not proven in its share keeps the
     value found (or better) while the next tiers are searched, and presolve is kept light
     (re-seating with tie movers at 20k: 10 s of presolve per tier, 2 s light).
+
+    ``in_hand`` says the caller keeps a round of its own (``hint``, valid) whatever this
+    returns: then nothing is started past the deadline, since even a solve limited to 0.01 s
+    loads the model first (0.25 s at 78,000 pairs). Without one, each tier still gets its
+    short solve, which may be the only way to a round at all.
     """
     compiled = sat.compiled
     workers = choose_workers(options, len(sat.x))
@@ -154,7 +159,7 @@ def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
     current: IntArray | None = None  # the assignment of the solution in hand
     if hint is not None and not hints:
         current = hint
-    elif hint is not None:
+    elif hint is not None and not (in_hand and _past(deadline)):
         full = _complete_hint(sat, hint, options, deadline)
         hint_feasible = full is not None
         current = hint if hint_feasible else None
@@ -164,9 +169,7 @@ def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
 
     tiers = order or ["feasibility"]
     for index, tier in enumerate(tiers):
-        if deadline is not None and time.monotonic() >= deadline:
-            # Out of time: even a solve limited to 0.01 s loads the model first (0.25 s for
-            # 78,000 pairs), so a tier left for that would end the round late.
+        if (found_any or in_hand) and _past(deadline):
             status = Status.feasible if found_any else Status.unknown
             break
         tier_deadline = deadline
@@ -232,6 +235,10 @@ def solve_tiers(sat: SatModel, options: SolveOptions, started: float,
     return TierRun(status, assignment, bound, workers, hint_feasible)
 
 
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
+
+
 def _decode(sat: SatModel, values: list[bool]) -> IntArray:
     chosen = np.array(values, dtype=np.bool_)
     assignment = np.full(sat.compiled.n, -1, dtype=np.int64)
@@ -265,8 +272,6 @@ def _complete_hint(sat: SatModel, hint: IntArray, options: SolveOptions,
                    deadline: float | None) -> list[int] | None:
     """Values of every variable extending the hinted pairs, or ``None`` when the hint breaks
     a rule (or cannot be completed in time)."""
-    if deadline is not None and time.monotonic() >= deadline:
-        return None
     _hint_pairs(sat, hint)
     solver = _solver(options, 1, deadline, large=True)
     solver.parameters.fix_variables_to_their_hinted_value = True

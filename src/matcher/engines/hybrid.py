@@ -564,6 +564,7 @@ def _solve_model(run: _Run, found: _Found, plan: _ModelPlan, hint: IntArray,
     solution, every ranked pair."""
     compiled, priority, order = run.compiled, run.priority, run.order
     relaxation, deadline, edges = found.relaxation, plan.deadline, plan.edges
+    start_keeps_rules = keeps_every_rule(compiled, hint)  # the answer if CP-SAT finds none
     for slack in ([None] if plan.full else [CUTOFF_SLACK, None]):
         if not plan.full:
             edges = reduced_edges(plan.pairs_of, hint, relaxation, REDUCED_PAIRS, slack=slack)
@@ -573,7 +574,8 @@ def _solve_model(run: _Run, found: _Found, plan: _ModelPlan, hint: IntArray,
         sat = build_model(compiled, edges=edges, fans=plan.fans,
                           full_posts=None if priority is None else priority.full)
         tiers = solve_tiers(sat, run.options, run.started, deadline, hint=hint,
-                            known_bound=_cuts(relaxation, order, sat.quota_scale))
+                            known_bound=_cuts(relaxation, order, sat.quota_scale),
+                            in_hand=start_keeps_rules)
         if tiers.status is not Status.infeasible:
             break
     note = (f"{len(sat.x):,} pair variables ({'full' if plan.full else 'reduced'} model), "
@@ -596,7 +598,7 @@ def _solve_model(run: _Run, found: _Found, plan: _ModelPlan, hint: IntArray,
     if assignment is None and tiers.hint_feasible:
         assignment = hint  # CP-SAT ran out of time before its first solution: keep the hint
         note += "; the answer is the starting round (no better one found in time)"
-    elif _worse(compiled, assignment, hint) and keeps_every_rule(compiled, hint):
+    elif _worse(compiled, assignment, hint) and start_keeps_rules:
         # CP-SAT could not take the hint as its first solution (it did not complete it in
         # time, or a reduced model lacks its pairs) and ended below it, or without a round.
         note += ("; the answer is the starting round (" + (

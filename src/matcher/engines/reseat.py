@@ -239,5 +239,6 @@ def best_in_neighbourhood(compiled: Compiled, assignment: IntArray, options: Sol
     # presolve and went 40% over it (20k round: 22 s to the optimum without). The model
     # with tie movers needs one (without, no round at 20k in 60 s); its presolve is light.
     tiers = solve_tiers(sat, options, started, deadline, hint=assignment, hints=ties,
-                        known_bound=None if cuts is None else cuts(sat), settle=ties)
+                        known_bound=None if cuts is None else cuts(sat), settle=ties,
+                        in_hand=True)
     return tiers.assignment
