@@ -135,8 +135,10 @@ class Compiled:
     def ranked_options(self) -> tuple[IntArray, IntArray, IntArray]:
         """The ranked pairs a candidate may hold (eligible, not forbidden, not locked),
         sorted by candidate, then rank, then post: what score-first priority reads, several
-        times per solve, so kept (read-only)."""
-        rc, rp, rr = self.ranked
+        times per solve, so kept (read-only). Every wish's pairs are worked out for it but
+        not kept unless something asked for them already (:attr:`ranked`): at 100k they are
+        265 MB that nothing under priority reads again."""
+        rc, rp, rr = self.__dict__["ranked"] if "ranked" in self.__dict__ else self.wishes.expand()
         keep = self.may_hold(rc, rp)
         keep &= self.lock_post[rc] < 0
         rc, rp, rr = rc[keep], rp[keep], rr[keep]
