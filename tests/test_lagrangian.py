@@ -11,14 +11,16 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 from matcher import SolveOptions, solve
 from matcher.compile import compile_problem
-from matcher.engines import flow
+from matcher.engines import flow, hybrid
 from matcher.engines.hybrid import relaxed_problem
 from matcher.engines.lagrangian import price_quota
+from matcher.generate import generate_problem
 from matcher.objective import tier_values
 from matcher.problem import Problem
 from matcher.solution import Status
@@ -179,3 +181,19 @@ def test_no_priced_solve_starts_once_the_limit_is_spent(problem: Problem) -> Non
     assert "priced into the network" not in (spent.solver.note or "")
     if spent.status in ("optimal", "feasible"):
         assert verify(problem, spent) == []
+
+
+def test_under_priority_a_short_limit_leaves_the_quota_unpriced() -> None:
+    """Under priority the priced round breaks the rule and its bound seldom passes 0: with
+    less time left than PRICED_UNDER_PRIORITY_SECONDS the rounds that make the answer get
+    the time instead; with no limit, the quota is still priced."""
+    problem = parse_problem(generate_problem(60, seed=5, couples=True, respect_priority=True,
+                                             crossing_quota=True))
+    priced: list[float | None] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hybrid, "price_quota", lambda *_, **__: priced.append(1.0))
+        for limit in (None, 30.0):
+            answer = solve(problem, SolveOptions(time_limit=limit))
+            assert answer.status in ("optimal", "feasible")
+            assert verify(problem, answer) == []
+    assert len(priced) == 1  # the run without a limit only
