@@ -250,3 +250,23 @@ def test_cpsat_alone_still_answers_when_its_model_takes_the_whole_limit() -> Non
     solution = solve(problem, SolveOptions(engine="cpsat", time_limit=0.0))
     assert solution.status in ("optimal", "feasible")
     assert verify(problem, solution) == []
+
+
+def test_under_priority_the_time_cpsat_cannot_use_goes_to_reseating() -> None:
+    """With too little time left for CP-SAT, the start's adjusted seats are re-seated once
+    more with the time left (3k priority round at 4 s: preferences 1930 -> 1871, 3.7 s)."""
+    problem = parse_problem(generate_problem(60, seed=2, couples=True, respect_priority=True))
+    shares: list[float] = []
+    reseated = hybrid._reseated
+
+    def recording(run: Any, found: Any, assignment: Any, share: float) -> Any:
+        shares.append(share)
+        return reseated(run, found, assignment, share)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hybrid, "MODEL_LEAST_RUN_SECONDS_PER_PAIR", 3600.0)
+        patch.setattr(hybrid, "_reseated", recording)
+        solution = solve(problem, SolveOptions(engine="hybrid", time_limit=30.0))
+    assert "CP-SAT not run: no time left" in (solution.solver.note or "")
+    assert shares[-1] == 1.0 and len(shares) == 2
+    assert verify(problem, solution) == []

@@ -424,6 +424,8 @@ def _search_model(run: _Run, found: _Found) -> EngineResult:
     too_late = (deadline is not None
                 and deadline - time.monotonic() < max(MODEL_SHARE * (deadline - run.started),
                                                       plan.least_seconds))
+    if too_late and not plan.too_big and compiled.problem.rules.respect_priority:
+        hint = _mended(run, _reseated(run, found, hint, 1.0))  # the time CP-SAT cannot use
     if too_late or plan.too_big:
         why = ("no time left" if too_late else
                f"{len(plan.fans.cand) if plan.fans else 0:,} ranked pairs with an envy "
