@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import numpy as np
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from matcher import SolveOptions, parse_problem
@@ -220,6 +220,65 @@ def _one_post(women: int, men: int, share: dict[str, Any]) -> Problem:
                    "programme": "basic_education"}],
         "rules": {"quotas": [{"id": "women", "candidates": {"gender": "F"}, "posts": {},
                               "share_base": "posts", "hard": True, **share}]}})
+
+
+def _two_posts(minority_seats: int, other_seats: int, share: dict[str, Any]) -> Problem:
+    """A minority-region post and another, everyone wishing for both, as many candidates
+    as seats, and a hard share of the total on the minority region (a post-side quota)."""
+    seats = minority_seats + other_seats
+    return parse_problem({
+        "schema_version": "1", "name": "share",
+        "candidates": [{"id": f"C{i}", "home_province": "SD", "major_category": "law",
+                        "wishes": [{"post": "P"}, {"post": "Q"}]} for i in range(seats)],
+        "posts": [{"id": "P", "province": "XJ", "prefecture": "Kashgar",
+                   "capacity": minority_seats, "programme": "basic_education",
+                   "minority_region": True},
+                  {"id": "Q", "province": "SC", "prefecture": "Chengdu",
+                   "capacity": other_seats, "programme": "basic_education"}],
+        "rules": {"quotas": [{"id": "minority", "candidates": {}, "posts":
+                              {"minority_region": True}, "share_base": "candidates",
+                              "hard": True, **share}]}})
+
+
+def test_an_interval_passes_its_extra_total_through_a_minimum_shares_gate() -> None:
+    """Three of eight may count toward a share of at least half: totals 6 to 8 hold 6 at
+    most. The loosest minimum (3 at 6) alone lets all 8 be placed; through the gate,
+    ``N ≥ ⌈½·8⌉ − (T − 6)`` and ``N ≥ 3`` leave 7, the total a share rising by at most one
+    per placement allows, on either side of the network."""
+    for problem in (_one_post(3, 5, {"min_share": 0.5}), _two_posts(3, 5, {"min_share": 0.5})):
+        found = _interval(problem, 6, 8)
+        assert found is not None and (found.total, found.feasible) == (7, False)
+        found = _interval(problem, 5, 6)
+        assert found is not None and (found.total, found.feasible) == (6, True)
+        assert _interval(problem, 7, 8) is None
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.filter_too_much])
+@given(wide_share_problems(), st.data())
+def test_a_gated_interval_solve_bounds_every_total_in_it(problem: Problem,
+                                                         data: st.DataObject) -> None:
+    """As above, for the intervals whose extra total passes through a gate (short ones
+    near the top, where the gate's constant is not negative)."""
+    compiled = compile_problem(problem)
+    network = flow.build_network(compiled, np.zeros(compiled.n, dtype=np.bool_))
+    circulation = flow._Circulation.of(network)
+    most = min(compiled.n, int(compiled.capacity.sum()))
+    assume(most >= 2)
+    high = data.draw(st.integers(most // 2 + 1, most))
+    low = high - data.draw(st.integers(1, min(3, high)))
+    caps, supply = circulation.caps.copy(), circulation.supply.copy()
+    tails, _ = circulation._gated(low, high, caps, supply)
+    assume(tails is not circulation.tails)
+    outcome = circulation.interval(low, high)
+    values = [found[0] for k in range(low, high + 1)
+              if (found := circulation.solve(k)) is not None]
+    if outcome is None:
+        assert not values
+        return
+    found, _ = outcome
+    assert not values or found.bound <= min(values)
+    if found.feasible:
+        assert found.bound == circulation.solve(found.total)[0]  # type: ignore[index]
 
 
 def _interval(problem: Problem, low: int, high: int) -> Interval | None:

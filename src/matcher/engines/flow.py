@@ -98,6 +98,10 @@ class ShareSlot:
     tail: int
     head: int
     scale: int  # quota unit × tier multiplier: the cost of one unit of deviation × penalty
+    # The plain arc at the end of the quota's chain nearer the source (candidate side) or
+    # the sink (post side), through which an interval solve may pass its extra total
+    # (:meth:`_Circulation._gated`).
+    gate_arc: int
 
 
 @dataclass
@@ -200,24 +204,35 @@ def _quota_unit(compiled: Compiled) -> int:
 
 
 def _quota_arcs(arcs: _Arcs, tail: int, head: int, quota: CompiledQuota, n: int,
-                unit: int, scale: int) -> None:
+                unit: int, scale: int, *, toward_root: bool) -> None:
     """One quota on a tree arc: bounds for a hard one, priced parallel arcs for a soft one.
 
-    Share-of-total bounds get their own arcs in series after these (``ShareSlot``).
+    Share-of-total bounds get their own arcs in series after these (``ShareSlot``), and a
+    plain *gate* arc at the chain's root end (``ShareSlot.gate_arc``).
     """
-    if share_of_total(quota):
-        middle = int(arcs.new_nodes(1)[0])
-        _count_arcs(arcs, tail, middle, quota, n, unit, scale)
-        for bound in ("min_share", "max_share"):
-            if getattr(quota, bound) is None:
-                continue
-            node = int(arcs.new_nodes(1)[0])
-            slot = arcs.add(np.full(3, middle), node, 0)
-            arcs.shares.append(ShareSlot(quota, bound, slot.start, middle, node, unit * scale))
-            middle = node
-        arcs.add(middle, head, n)
+    if not share_of_total(quota):
+        _count_arcs(arcs, tail, head, quota, n, unit, scale)
         return
-    _count_arcs(arcs, tail, head, quota, n, unit, scale)
+    gate = -1
+    if not toward_root:  # source side: the gate leads into the chain
+        gate_node = int(arcs.new_nodes(1)[0])
+        gate = arcs.add(tail, gate_node, n).start
+        tail = gate_node
+    middle = int(arcs.new_nodes(1)[0])
+    _count_arcs(arcs, tail, middle, quota, n, unit, scale)
+    reserved: list[tuple[str, int, int, int]] = []
+    for bound in ("min_share", "max_share"):
+        if getattr(quota, bound) is None:
+            continue
+        node = int(arcs.new_nodes(1)[0])
+        reserved.append((bound, arcs.add(np.full(3, middle), node, 0).start, middle, node))
+        middle = node
+    last = arcs.add(middle, head, n).start
+    if toward_root:  # sink side: the gate leads out of the chain
+        gate = last
+    for bound, first_arc, slot_tail, slot_head in reserved:
+        arcs.shares.append(ShareSlot(quota, bound, first_arc, slot_tail, slot_head,
+                                     unit * scale, gate))
 
 
 def _count_arcs(arcs: _Arcs, tail: int, head: int, quota: CompiledQuota, n: int,
@@ -249,9 +264,9 @@ def _tree(arcs: _Arcs, groups: list[Group], root: int, *, toward_root: bool, n: 
         for quota in group.quotas:
             node = int(arcs.new_nodes(1)[0])
             if toward_root:
-                _quota_arcs(arcs, node, current, quota, n, unit, scale)
+                _quota_arcs(arcs, node, current, quota, n, unit, scale, toward_root=True)
             else:
-                _quota_arcs(arcs, current, node, quota, n, unit, scale)
+                _quota_arcs(arcs, current, node, quota, n, unit, scale, toward_root=False)
             current = node
         attach[g] = current
     return attach
@@ -848,11 +863,59 @@ class _Circulation:
         for slot in self.network.arcs.shares:
             at = upto if upto is not None and slot.bound == "max_share" else total
             constant += _fix_share(slot, at, n, caps, costs, supply)
+        tails, heads = self.tails, self.heads
         if total is not None:
             caps[self.network.total_arc] = 0 if upto is None else upto - total
             supply[self.network.sink] -= total
             supply[self.network.source] += total
-        return (self.tails, self.heads, caps, costs, supply), constant
+            if upto is not None and upto > total:
+                tails, heads = self._gated(total, upto, caps, supply)
+        return (tails, heads, caps, costs, supply), constant
+
+    def _gated(self, total: int, upto: int, caps: IntArray, supply: IntArray
+               ) -> tuple[IntArray, IntArray]:
+        """Tails and heads for an interval solve with its extra total passed through the
+        gate of a hard minimum share (when one hangs from the root), which tightens the
+        interval's bound.
+
+        With ``T`` from ``total`` to ``upto`` placed and the share ``s``, every round has
+        ``N ≥ ⌈s·T⌉`` (N: placements the quota counts), and as ``⌈s·T⌉`` rises by at most 1
+        per placement, ``N − (T − total) ≥ ⌈s·upto⌉ − (upto − total)``, exact at ``upto``.
+        The solve's loosest share, ``N ≥ ⌈s·total⌉``, alone lets the top of the interval
+        take the bottom's share: a national gap of nine totals took four rounds of solves
+        to close. Routing the extra ``T − total`` units through the gate (out of the chain
+        to the source on the sink side, into it from the sink on the source side) with a
+        lower bound of that constant on the gate says the second inequality; it also says
+        ``N ≥ T − total``, implied when the constant is not negative, and only then is
+        it used. A maximum share ``c`` on the same quota caps the gate as well, since
+        ``⌊c·T⌋ ≤ ⌊c·total⌋ + (T − total)``. A chain must hang from the root itself:
+        otherwise the quotas above it would count the rerouted units too.
+        """
+        network = self.network
+        source, sink, extra = network.source, network.sink, network.total_arc
+        for slot in network.arcs.shares:
+            share = slot.quota.min_share
+            if not slot.quota.hard or slot.bound != "min_share" or share is None:
+                continue
+            gate = slot.gate_arc
+            gate_tail, gate_head = int(self.tails[gate]), int(self.heads[gate])
+            floor = math.ceil(share * upto) - (upto - total)
+            if floor < 0 or not (gate_head == sink or gate_tail == source):
+                continue
+            tails, heads = self.tails.copy(), self.heads.copy()
+            if gate_head == sink:  # out of the chain, then around to the source
+                tails[extra] = gate_tail
+            else:  # around from the sink, then into the chain
+                heads[extra] = gate_head
+            ceiling = caps[gate]
+            cap = slot.quota.max_share
+            if cap is not None:  # a band: N ≤ ⌊c·T⌋ ≤ ⌊c·total⌋ + (T − total) too
+                ceiling = min(ceiling, math.floor(cap * total))
+            caps[gate] = max(0, ceiling - floor)
+            supply[gate_tail] -= floor
+            supply[gate_head] += floor
+            return tails, heads
+        return self.tails, self.heads
 
     def interval(self, low: int, high: int, deadline: float | None = None
                  ) -> tuple[Interval, IntArray] | None:
