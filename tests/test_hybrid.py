@@ -49,6 +49,7 @@ def test_reduced_model_is_valid_and_its_bound_holds(problem: Problem) -> None:
         patch.setattr(hybrid, "FULL_MODEL_PAIRS", -1)  # every problem takes the reduced path
         patch.setattr(hybrid, "branch_and_bound", lambda *_, **__: None)  # couples too
         patch.setattr(hybrid, "price_quota", lambda *_, **__: None)  # and a priced quota
+        patch.setattr(hybrid, "_relaxation_keeps_all", lambda *_: None)  # and a kept one
         solution = solve(problem, SolveOptions(engine="hybrid"))
     if expected is None:
         assert solution.status in ("infeasible", "unknown")
@@ -169,6 +170,7 @@ def test_a_cpsat_round_worse_than_the_start_gives_way_to_the_start() -> None:
     })
     nobody = np.full(1, -1, dtype=np.int64)
     with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hybrid, "_relaxation_keeps_all", lambda *_: None)  # to reach CP-SAT
         patch.setattr(hybrid, "solve_tiers", lambda *_, **__: TierRun(
             Status.feasible, nobody, {}, 1, hint_feasible=False))
         solution = solve(problem, SolveOptions(engine="hybrid"))
@@ -186,10 +188,13 @@ def test_cpsat_is_not_started_when_its_model_would_take_longer_to_build_than_is_
     for constant in ("MODEL_BUILD_SECONDS_PER_PAIR", "MODEL_LEAST_RUN_SECONDS_PER_PAIR"):
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(hybrid, constant, 3600.0)
+            patch.setattr(hybrid, "_relaxation_keeps_all", lambda *_: None)  # its round does
             slow = solve(problem, SolveOptions(engine="hybrid", time_limit=30.0))
         assert "CP-SAT not run: no time left" in (slow.solver.note or "")
         assert verify(problem, slow) == []
-    quick = solve(problem, SolveOptions(engine="hybrid", time_limit=30.0))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hybrid, "_relaxation_keeps_all", lambda *_: None)
+        quick = solve(problem, SolveOptions(engine="hybrid", time_limit=30.0))
     assert "CP-SAT not run" not in (quick.solver.note or "")
 
 
@@ -266,7 +271,44 @@ def test_under_priority_the_time_cpsat_cannot_use_goes_to_reseating() -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(hybrid, "MODEL_LEAST_RUN_SECONDS_PER_PAIR", 3600.0)
         patch.setattr(hybrid, "_reseated", recording)
+        patch.setattr(hybrid, "_relaxation_keeps_all", lambda *_: None)  # its round does
         solution = solve(problem, SolveOptions(engine="hybrid", time_limit=30.0))
     assert "CP-SAT not run: no time left" in (solution.solver.note or "")
     assert shares[-1] == 1.0 and len(shares) == 2
     assert verify(problem, solution) == []
+
+
+def _provinces_and_a_minority_target(share: float) -> Problem:
+    """Three serving provinces, each with a minority-region post and another, a hard
+    maximum per province and a hard minority-region share of all placements: each
+    province overlaps the minority regions without nesting."""
+    provinces = ["Gansu", "Qinghai", "Sichuan"]
+    posts = [{"id": f"{prov}-{kind}", "capacity": 2, "province": prov,
+              "prefecture": f"{prov}-{kind}", "programme": "education",
+              "minority_region": kind == "m"} for prov in provinces for kind in ("m", "o")]
+    candidates = [{"id": f"C{i}", "home_province": "Henan", "score": i,
+                   "wishes": [{"post": posts[(i + k) % 6]["id"]} for k in range(3)]}
+                  for i in range(10)]
+    quotas: list[dict[str, Any]] = [
+        {"id": f"max-{prov}", "posts": {"province": prov}, "max": 3, "hard": True}
+        for prov in provinces]
+    quotas.append({"id": "minority-target", "posts": {"minority_region": True},
+                   "min_share": share, "hard": True})
+    return parse_problem({"schema_version": "1", "name": "overlap", "candidates": candidates,
+                          "posts": posts, "rules": {"quotas": quotas}})
+
+
+def test_the_relaxation_drops_the_fewest_quotas_and_its_round_may_be_the_answer() -> None:
+    """The minority target overlaps all three provinces: dropping it alone clears every
+    clash (dropping the later quota of each clash dropped all three maximums). Not
+    binding, the relaxation's round keeps it and is the answer, proven without CP-SAT;
+    binding, CP-SAT still settles it. Either way, CP-SAT alone agrees."""
+    for share, kept in ((0.3, True), (0.9, False)):
+        problem = _provinces_and_a_minority_target(share)
+        _, _, dropped = hybrid.relaxed_problem(problem, compile_problem(problem))
+        assert dropped == ["minority-target"]
+        solution = solve(problem, SolveOptions(engine="hybrid"))
+        assert ("its optimum keeps them" in (solution.solver.note or "")) is kept
+        assert verify(problem, solution) == []
+        reference = solve(problem, SolveOptions(engine="cpsat"))
+        assert (solution.status, solution.objective) == (reference.status, reference.objective)

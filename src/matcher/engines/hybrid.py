@@ -64,7 +64,7 @@ from matcher.engines.cutoffs import (
 from matcher.engines.keeps import broken_rules, keeps_every_rule
 from matcher.engines.lagrangian import price_quota
 from matcher.engines.narrowed import narrowed_round
-from matcher.engines.network import network_obstacles
+from matcher.engines.network import network_obstacles, quota_clashes
 from matcher.engines.quota_form import linear_form
 from matcher.engines.reseat import reseated
 from matcher.engines.serial import ranked_options, serial_dictatorship
@@ -176,20 +176,42 @@ def _relaxed(problem: Problem, compiled: Compiled) -> tuple[Problem, Compiled, l
     # once per quota dropped below).
     relaxed_compiled = replace(compiled, problem=relaxed, couples=[], quotas=[
         q for q in compiled.quotas if q.id not in crossing])
-    first_clash = True
-    while True:  # quota families that do not nest: drop the later quota of each clash
-        clash = next((o for o in network_obstacles(relaxed_compiled)
-                      if "overlap without nesting" in o), None)
-        if clash is None:
-            return relaxed, relaxed_compiled, dropped
-        if first_clash and not crossing:
-            single = _single_soft_to_drop(relaxed, relaxed_compiled, clash)
-            if single is not None:  # one soft quota clears every clash: it gets priced
-                return single[0], single[1], [*dropped, single[2]]
-        first_clash = False
-        later = clash.split(" and ")[-1].split(" ")[0]
-        dropped.append(later)
-        relaxed, relaxed_compiled = _without_quota(relaxed, relaxed_compiled, later)
+    clash = next((o for o in network_obstacles(relaxed_compiled)
+                  if "overlap without nesting" in o), None)
+    if clash is not None and not crossing:
+        single = _single_soft_to_drop(relaxed, relaxed_compiled, clash)
+        if single is not None:  # one soft quota clears every clash: it gets priced
+            return single[0], single[1], [*dropped, single[2]]
+    for quota_id in _fewest_to_drop(relaxed_compiled):
+        dropped.append(quota_id)
+        relaxed, relaxed_compiled = _without_quota(relaxed, relaxed_compiled, quota_id)
+    return relaxed, relaxed_compiled, dropped
+
+
+def _fewest_to_drop(compiled: Compiled) -> list[str]:
+    """Quotas whose dropping leaves families that nest: each time the group in the most
+    clashes (the smaller on a tie), all its quotas.
+
+    A relaxation dropping fewer quotas bounds better, and its round more often keeps the
+    quotas it dropped (then it is the answer, proven). A minority-region target overlaps
+    every province that is partly a minority region: with a hard maximum per serving
+    province, dropping the later quota of each clash dropped six province maximums where
+    the target alone clears them all, and a 5k round of that kind ended feasible at
+    coverage 1662 against a bound of 1722 after 115 s.
+    """
+    dropped: list[str] = []
+    clashes = quota_clashes(compiled)
+    while clashes:
+        count: dict[tuple[str, ...], int] = {}
+        for larger, smaller in clashes:
+            for group in (tuple(larger), tuple(smaller)):
+                count[group] = count.get(group, 0) + 1
+        # ties go to the smaller group: the one named last in its first clash
+        order = [group for pair in clashes for group in (tuple(pair[1]), tuple(pair[0]))]
+        worst = max(dict.fromkeys(order), key=lambda group: count[group])
+        dropped.extend(worst)
+        clashes = [(a, b) for a, b in clashes if tuple(a) != worst and tuple(b) != worst]
+    return dropped
 
 
 def _without_quota(problem: Problem, compiled: Compiled, quota_id: str
@@ -268,11 +290,27 @@ def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     found = _relax(run)
     if isinstance(found, EngineResult):
         return found
-    for phase in (_price_dropped_quota, _search_couples):
+    for phase in (_relaxation_keeps_all, _price_dropped_quota, _search_couples):
         settled = phase(run, found)
         if settled is not None:
             return settled
     return _search_model(run, found)
+
+
+def _relaxation_keeps_all(run: _Run, found: _Found) -> EngineResult | None:
+    """The relaxation's optimum when it keeps every rule dropped and is worth as much in
+    the whole problem (its dropped soft quotas met): it then meets its own bound, proven
+    optimal without a model. A hard minority target dropped beside province maximums is
+    often not binding; at 5k CP-SAT then took 4.5 s to prove what this sees at once."""
+    relaxation = found.relaxation
+    if relaxation is None or not keeps_every_rule(run.compiled, relaxation.assignment):
+        return None
+    values = tier_values(run.compiled, run.compiled.pairs(relaxation.assignment))
+    if any(values[tier] != relaxation.values[tier] for tier in run.order):
+        return None
+    note = (f"relaxation without {', '.join(found.dropped)}: its optimum keeps them"
+            if found.dropped else "the relaxation is the problem itself")
+    return EngineResult(Status.optimal, relaxation.assignment, engine=NAME, note=note)
 
 
 def _relax(run: _Run) -> _Found | EngineResult:

@@ -107,6 +107,35 @@ def _build_trees(compiled: Compiled) -> QuotaTrees | str:
     return QuotaTrees(sides["candidates"], sides["posts"])
 
 
+def quota_clashes(compiled: Compiled) -> list[tuple[list[str], list[str]]]:
+    """Every pair of one-sided quota groups that overlap without nesting, as the ids of
+    each group's quotas (the larger group first): what keeps the quota trees from
+    forming. Quotas restricting both sides are left out (they never form a group)."""
+    sides: dict[str, list[Group]] = {"candidates": [], "posts": []}
+    for quota in compiled.quotas:
+        side = _side(quota)
+        if side is None:
+            continue
+        mask = quota.cand_mask if side == "candidates" else quota.post_mask
+        groups = sides[side]
+        same = next((g for g in groups if np.array_equal(g.mask, mask)), None)
+        if same is None:
+            groups.append(Group(mask, [quota]))
+        else:
+            same.quotas.append(quota)
+    clashes = []
+    for groups in sides.values():
+        groups.sort(key=lambda g: -int(g.mask.sum()))
+        sizes = [int(g.mask.sum()) for g in groups]
+        for i, larger in enumerate(groups):
+            for j in range(i + 1, len(groups)):
+                shared = int((larger.mask & groups[j].mask).sum())
+                if 0 < shared < min(sizes[i], sizes[j]):
+                    clashes.append(([q.id for q in larger.quotas],
+                                    [q.id for q in groups[j].quotas]))
+    return clashes
+
+
 def _nest(groups: list[Group]) -> str | None:
     """Order groups largest first and link each to its smallest strict superset."""
     groups.sort(key=lambda g: -int(g.mask.sum()))
