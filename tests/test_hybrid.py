@@ -278,10 +278,10 @@ def test_under_priority_the_time_cpsat_cannot_use_goes_to_reseating() -> None:
     assert verify(problem, solution) == []
 
 
-def _provinces_and_a_minority_target(share: float) -> Problem:
+def _provinces_and_a_minority_target(share: float, most: int) -> Problem:
     """Three serving provinces, each with a minority-region post and another, a hard
-    maximum per province and a hard minority-region share of all placements: each
-    province overlaps the minority regions without nesting."""
+    maximum of ``most`` per province and a hard minority-region share of all placements:
+    each province overlaps the minority regions without nesting."""
     provinces = ["Gansu", "Qinghai", "Sichuan"]
     posts = [{"id": f"{prov}-{kind}", "capacity": 2, "province": prov,
               "prefecture": f"{prov}-{kind}", "programme": "education",
@@ -290,7 +290,7 @@ def _provinces_and_a_minority_target(share: float) -> Problem:
                    "wishes": [{"post": posts[(i + k) % 6]["id"]} for k in range(3)]}
                   for i in range(10)]
     quotas: list[dict[str, Any]] = [
-        {"id": f"max-{prov}", "posts": {"province": prov}, "max": 3, "hard": True}
+        {"id": f"max-{prov}", "posts": {"province": prov}, "max": most, "hard": True}
         for prov in provinces]
     quotas.append({"id": "minority-target", "posts": {"minority_region": True},
                    "min_share": share, "hard": True})
@@ -298,17 +298,25 @@ def _provinces_and_a_minority_target(share: float) -> Problem:
                           "posts": posts, "rules": {"quotas": quotas}})
 
 
-def test_the_relaxation_drops_the_fewest_quotas_and_its_round_may_be_the_answer() -> None:
+def test_the_relaxation_drops_the_fewest_quotas_then_the_later_of_each_clash() -> None:
     """The minority target overlaps all three provinces: dropping it alone clears every
-    clash (dropping the later quota of each clash dropped all three maximums). Not
-    binding, the relaxation's round keeps it and is the answer, proven without CP-SAT;
-    binding, CP-SAT still settles it. Either way, CP-SAT alone agrees."""
-    for share, kept in ((0.3, True), (0.9, False)):
-        problem = _provinces_and_a_minority_target(share)
+    clash. Not binding, that relaxation's round keeps it and is the answer, proven without
+    CP-SAT; binding, the relaxation dropping the three maximums instead (the later quota
+    of each clash) may keep them; when neither does, CP-SAT settles it from both. Either
+    way, CP-SAT alone agrees."""
+    later = "relaxation without max-Gansu, max-Qinghai, max-Sichuan: its optimum keeps them"
+    cases = [(0.3, 3, "relaxation without minority-target: its optimum keeps them"),
+             (0.9, 3, later), (0.9, 1, None)]
+    for share, most, note in cases:
+        problem = _provinces_and_a_minority_target(share, most)
         _, _, dropped = hybrid.relaxed_problem(problem, compile_problem(problem))
         assert dropped == ["minority-target"]
-        solution = solve(problem, SolveOptions(engine="hybrid"))
-        assert ("its optimum keeps them" in (solution.solver.note or "")) is kept
+        phases: list[str] = []
+        solution = solve(problem, SolveOptions(engine="hybrid", progress=(
+            lambda p, seen=phases: seen.append(p.phase))))
+        assert (solution.solver.note == note) if note else (
+            "its optimum keeps them" not in (solution.solver.note or ""))
+        assert ("hybrid:relaxation (other quotas dropped)" in phases) is (share == 0.9)
         assert verify(problem, solution) == []
         reference = solve(problem, SolveOptions(engine="cpsat"))
         assert (solution.status, solution.objective) == (reference.status, reference.objective)
