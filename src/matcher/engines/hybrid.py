@@ -5,6 +5,10 @@ quotas restricting both sides, quota families that do not nest).
    Its lexicographic optimum bounds the real one: every tier is at least as good, and a tier
    is bounded by it as long as the tiers before it equal the relaxation's. When the real
    round reaches the relaxation's values it is proven optimal on the spot.
+   Quota families that do not nest lose the fewest quotas that clear every clash; when
+   that relaxation's optimum breaks them and time allows, the one losing the later quota
+   of each clash is solved too (the tighter bound leads, the other's rounds are starts).
+   A relaxation's optimum that keeps every rule it dropped is the answer at once.
    Under score-first priority the relaxation keeps what is known of the rule before
    solving: each post's score cutoff (:mod:`matcher.engines.cutoffs`), below which no
    envy-free round seats anyone there. A dropped soft quota is priced into the network
