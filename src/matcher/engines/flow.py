@@ -417,9 +417,9 @@ def build_network(compiled: Compiled, derouted: BoolArray | None = None,
 
 
 _NO_ARC = np.iinfo(np.int64).min
-# Most candidates taken off the routes at once for the forbidden posts their routes offer
-# (:func:`_route_offers_forbidden`): each costs about 450 arcs of its own at national
-# scale, and 4,900 took a 100k round's peak from 1.47 GB to 1.82 GB.
+# Most candidates taken off the routes before the first solve for the forbidden posts their
+# routes offer (:func:`_route_offers_forbidden`): each costs about 450 arcs of its own at
+# national scale, and 4,900 took a 100k round's peak from 1.47 GB to 1.82 GB.
 DEROUTED_AT_ONCE_MOST = 6_000
 _ADJUSTED = 0  # the rank of the route every 服从调剂 candidate may take to any post
 
@@ -1022,6 +1022,9 @@ def _solve(compiled: Compiled, options: SolveOptions, prices: Prices | None,
     suspects = _overoffered(compiled)
     derouted = (np.zeros(compiled.n, dtype=np.bool_) if derouted is None
                 else derouted.copy())
+    offered = _route_offers_forbidden(compiled, _routed_candidates(compiled, derouted))
+    if len(offered) <= DEROUTED_AT_ONCE_MOST:
+        derouted[offered] = True
     while True:
         attempt_started = time.monotonic()
         result = _solve_network(compiled, options, started, derouted, prices)
@@ -1048,9 +1051,6 @@ def _solve(compiled: Compiled, options: SolveOptions, prices: Prices | None,
         keys = compiled.forbidden_keys
         m = max(compiled.m, 1)
         derouted[keys[np.isin(keys % m, posts)] // m] = True
-        offered = _route_offers_forbidden(compiled, _routed_candidates(compiled, derouted))
-        if len(offered) <= DEROUTED_AT_ONCE_MOST:
-            derouted[offered] = True
         _progress(options, f"flow: {int(derouted.sum())} candidate(s) taken off shared "
                   "routes", started)
 
@@ -1060,24 +1060,25 @@ def _route_offers_forbidden(compiled: Compiled, routed: BoolArray) -> IntArray:
     adjustment route reaches every post a candidate may hold) or by a wish of theirs that
     a route carries (a single-post wish is a direct arc, which leaves forbidden pairs out).
 
-    When a solve misplaces some, these all leave the routes at once. Taken off only as the
-    solve misplaced them, a fifth of a 100k round's best pairs forbidden (6,200 such
-    candidates) took more than eight solves of 11 s, each misplacing another 50 to 250,
-    and ended out of time; taken off at once, two solves and the optimum in 37 s."""
+    Up to :data:`DEROUTED_AT_ONCE_MOST` of them leave the routes before the first solve.
+    Taken off only as solves misplaced them, a fifth of a 100k round's best pairs forbidden
+    (4,900 such candidates) took more than eight solves of 11 s, each misplacing another
+    50 to 250, and ended out of time; taken off after the first solve, two solves and the
+    optimum in 37 s; before it, one solve."""
     keys = compiled.forbidden_keys
     m = max(compiled.m, 1)
     cand, post = keys // m, keys % m
     keep = routed[cand] & compiled.compat.allowed(cand, post)
     cand, post = cand[keep], post[keep]
-    rank = compiled.rank_of(cand, post)
     offered = compiled.adjusts[cand].copy()
-    wished = np.flatnonzero(~offered & (rank > 0))
-    if len(wished):
+    others = np.flatnonzero(~offered)
+    if len(others):  # any wish of theirs on a route that matches the post
         wishes = compiled.wishes
-        width = int(wishes.rank.max()) + 1
-        row = np.searchsorted(wishes.cand * width + wishes.rank,
-                              cand[wished] * width + rank[wished])
-        offered[wished] = ~_direct_rows(compiled, routed)[row]
+        owner, rows = wishes.rows_of(cand[others])
+        carried = ~_direct_rows(compiled, routed)[rows]
+        owner, rows = owner[carried], rows[carried]
+        hit = wishes.matches(wishes.pattern[rows], post[others][owner])
+        offered[others[owner[hit]]] = True
     return np.unique(cand[offered])
 
 
