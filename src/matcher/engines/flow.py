@@ -419,8 +419,9 @@ def build_network(compiled: Compiled, derouted: BoolArray | None = None,
 _NO_ARC = np.iinfo(np.int64).min
 # Most candidates taken off the routes before the first solve for the forbidden posts their
 # routes offer (:func:`_route_offers_forbidden`): each costs about 450 arcs of its own at
-# national scale, and 4,900 took a 100k round's peak from 1.47 GB to 1.82 GB.
-DEROUTED_AT_ONCE_MOST = 6_000
+# national scale, and 4,700 took a 100k round's peak from 1.47 GB to 1.79 GB (beyond this
+# many, they leave as solves misplace them).
+DEROUTED_AT_ONCE_MOST = 5_000
 _ADJUSTED = 0  # the rank of the route every 服从调剂 candidate may take to any post
 
 
@@ -1062,7 +1063,7 @@ def _route_offers_forbidden(compiled: Compiled, routed: BoolArray) -> IntArray:
 
     Up to :data:`DEROUTED_AT_ONCE_MOST` of them leave the routes before the first solve.
     Taken off only as solves misplaced them, a fifth of a 100k round's best pairs forbidden
-    (4,900 such candidates) took more than eight solves of 11 s, each misplacing another
+    (4,700 such candidates) took more than eight solves of 11 s, each misplacing another
     50 to 250, and ended out of time; taken off after the first solve, two solves and the
     optimum in 37 s; before it, one solve."""
     keys = compiled.forbidden_keys
