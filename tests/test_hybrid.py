@@ -320,3 +320,20 @@ def test_the_relaxation_drops_the_fewest_quotas_then_the_later_of_each_clash() -
         assert verify(problem, solution) == []
         reference = solve(problem, SolveOptions(engine="cpsat"))
         assert (solution.status, solution.objective) == (reference.status, reference.objective)
+
+
+def test_under_priority_no_second_relaxation_is_solved() -> None:
+    """Neither relaxation's round keeps score-first priority, so the time goes to the
+    rounds that make the answer rather than to a second relaxation."""
+    problem = _provinces_and_a_minority_target(0.9, 1)
+    data: dict[str, Any] = problem.model_dump(mode="json", exclude_none=True)
+    data["rules"]["respect_priority"] = True
+    problem = parse_problem(data)
+    phases: list[str] = []
+    solution = solve(problem, SolveOptions(engine="hybrid", progress=(
+        lambda p: phases.append(p.phase))))
+    assert "hybrid:relaxation" in phases
+    assert "hybrid:relaxation (other quotas dropped)" not in phases
+    assert verify(problem, solution) == []
+    reference = solve(problem, SolveOptions(engine="cpsat"))
+    assert (solution.status, solution.objective) == (reference.status, reference.objective)

@@ -383,8 +383,8 @@ def _other_cover(run: _Run, found: _Found) -> EngineResult | None:
     share (fewest) left a start CP-SAT did not improve in 114 s (preferences 396 against
     331), dropping the indicators one it proved optimal in 7 s; at 100k the first reached
     the coverage bound, the second did not."""
-    if found.relaxation is None:
-        return None
+    if found.relaxation is None or "respect_priority" in found.dropped:
+        return None  # (under priority neither round keeps the rule: the time goes elsewhere)
     if (run.deadline is not None
             and run.deadline - time.monotonic() < OTHER_COVER_FACTOR * found.seconds):
         return None
