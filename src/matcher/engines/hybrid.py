@@ -154,7 +154,7 @@ def relaxed_problem(problem: Problem, compiled: Compiled, cutoff: FloatArray | N
     and what was dropped. Under priority the compiled relaxation keeps what can be said of
     priority before solving: the posts' score cutoffs (:mod:`.cutoffs`; ``cutoff`` when the
     caller has them). Quota families that do not nest lose the fewest quotas that clear
-    every clash (:func:`_fewest_to_drop`), or with ``fewest=False`` the later quota of
+    every clash (:func:`_dropped_until_nested`), or with ``fewest=False`` the later quota of
     each clash."""
     relaxed, relaxed_compiled, dropped = _relaxed(problem, compiled, fewest)
     if problem.rules.respect_priority:
@@ -190,28 +190,16 @@ def _relaxed(problem: Problem, compiled: Compiled, fewest: bool
         single = _single_soft_to_drop(relaxed, relaxed_compiled, clash)
         if single is not None:  # one soft quota clears every clash: it gets priced
             return single[0], single[1], [*dropped, single[2]]
-    for quota_id in (_fewest_to_drop(relaxed_compiled) if fewest
-                     else _later_of_each_clash(relaxed_compiled)):
+    for quota_id in _dropped_until_nested(relaxed_compiled, fewest):
         dropped.append(quota_id)
         relaxed, relaxed_compiled = _without_quota(relaxed, relaxed_compiled, quota_id)
     return relaxed, relaxed_compiled, dropped
 
 
-def _later_of_each_clash(compiled: Compiled) -> list[str]:
-    """Quotas whose dropping leaves families that nest: the later (smaller) group's of
-    each clash, clash by clash."""
-    dropped: list[str] = []
-    clashes = quota_clashes(compiled)
-    while clashes:
-        later = clashes[0][1]
-        dropped.extend(later)
-        clashes = [(a, b) for a, b in clashes if a != later and b != later]
-    return dropped
-
-
-def _fewest_to_drop(compiled: Compiled) -> list[str]:
-    """Quotas whose dropping leaves families that nest: each time the group in the most
-    clashes (the smaller on a tie), all its quotas.
+def _dropped_until_nested(compiled: Compiled, fewest: bool) -> list[str]:
+    """Quotas whose dropping leaves families that nest, a group's quotas at a time: the
+    group in the most clashes (``fewest``; the smaller on a tie), else the later
+    (smaller) group of the first clash left.
 
     A relaxation dropping fewer quotas bounds better, and its round more often keeps the
     quotas it dropped (then it is the answer, proven). A minority-region target overlaps
@@ -221,17 +209,19 @@ def _fewest_to_drop(compiled: Compiled) -> list[str]:
     coverage 1662 against a bound of 1722 after 115 s.
     """
     dropped: list[str] = []
-    clashes = quota_clashes(compiled)
+    clashes = [(tuple(a), tuple(b)) for a, b in quota_clashes(compiled)]
     while clashes:
-        count: dict[tuple[str, ...], int] = {}
-        for larger, smaller in clashes:
-            for group in (tuple(larger), tuple(smaller)):
-                count[group] = count.get(group, 0) + 1
-        # ties go to the smaller group: the one named last in its first clash
-        order = [group for pair in clashes for group in (tuple(pair[1]), tuple(pair[0]))]
-        worst = max(dict.fromkeys(order), key=lambda group: count[group])
-        dropped.extend(worst)
-        clashes = [(a, b) for a, b in clashes if tuple(a) != worst and tuple(b) != worst]
+        group = clashes[0][1]
+        if fewest:
+            count: dict[tuple[str, ...], int] = {}
+            for pair in clashes:
+                for member in pair:
+                    count[member] = count.get(member, 0) + 1
+            # ties go to the smaller group: the one named last in its first clash
+            order = [member for larger, smaller in clashes for member in (smaller, larger)]
+            group = max(dict.fromkeys(order), key=lambda member: count[member])
+        dropped.extend(group)
+        clashes = [pair for pair in clashes if group not in pair]
     return dropped
 
 

@@ -89,17 +89,8 @@ def quota_trees(compiled: Compiled) -> QuotaTrees:
 
 
 def _build_trees(compiled: Compiled) -> QuotaTrees | str:
-    sides: dict[str, list[Group]] = {"candidates": [], "posts": []}
-    for quota in compiled.quotas:
-        side = _side(quota)
-        assert side is not None
-        mask = quota.cand_mask if side == "candidates" else quota.post_mask
-        groups = sides[side]
-        same = next((g for g in groups if np.array_equal(g.mask, mask)), None)
-        if same is None:
-            groups.append(Group(mask.copy(), [quota]))
-        else:
-            same.quotas.append(quota)
+    assert all(_side(quota) is not None for quota in compiled.quotas)
+    sides = _groups_by_side(compiled)
     for side, groups in sides.items():
         problem = _nest(groups)
         if problem is not None:
@@ -107,10 +98,9 @@ def _build_trees(compiled: Compiled) -> QuotaTrees | str:
     return QuotaTrees(sides["candidates"], sides["posts"])
 
 
-def quota_clashes(compiled: Compiled) -> list[tuple[list[str], list[str]]]:
-    """Every pair of one-sided quota groups that overlap without nesting, as the ids of
-    each group's quotas (the larger group first): what keeps the quota trees from
-    forming. Quotas restricting both sides are left out (they never form a group)."""
+def _groups_by_side(compiled: Compiled) -> dict[str, list[Group]]:
+    """The one-sided quotas as groups of candidates and of posts, quotas on the same set
+    sharing a group (quotas restricting both sides form none)."""
     sides: dict[str, list[Group]] = {"candidates": [], "posts": []}
     for quota in compiled.quotas:
         side = _side(quota)
@@ -120,11 +110,18 @@ def quota_clashes(compiled: Compiled) -> list[tuple[list[str], list[str]]]:
         groups = sides[side]
         same = next((g for g in groups if np.array_equal(g.mask, mask)), None)
         if same is None:
-            groups.append(Group(mask, [quota]))
+            groups.append(Group(mask.copy(), [quota]))
         else:
             same.quotas.append(quota)
+    return sides
+
+
+def quota_clashes(compiled: Compiled) -> list[tuple[list[str], list[str]]]:
+    """Every pair of one-sided quota groups that overlap without nesting, as the ids of
+    each group's quotas (the larger group first): what keeps the quota trees from
+    forming. Quotas restricting both sides are left out (they never form a group)."""
     clashes = []
-    for groups in sides.values():
+    for groups in _groups_by_side(compiled).values():
         groups.sort(key=lambda g: -int(g.mask.sum()))
         sizes = [int(g.mask.sum()) for g in groups]
         for i, larger in enumerate(groups):
