@@ -300,7 +300,7 @@ class _Found:
 
 def solve(compiled: Compiled, options: SolveOptions) -> EngineResult:
     run = _Run.start(compiled, options)
-    found = _relax(run)
+    found = _solve_relaxation(run, *_relax(run), "hybrid:relaxation")
     if isinstance(found, EngineResult):
         return found
     for phase in (_relaxation_keeps_all, _other_cover, _price_dropped_quota, _search_couples):
@@ -326,14 +326,21 @@ def _relaxation_keeps_all(run: _Run, found: _Found) -> EngineResult | None:
     return EngineResult(Status.optimal, relaxation.assignment, engine=NAME, note=note)
 
 
-def _relax(run: _Run, *, fewest: bool = True) -> _Found | EngineResult:
-    """Phase 1: the relaxation, solved exactly by the network (an answer when it alone is
-    infeasible, since its rules are the problem's)."""
-    run.progress("hybrid:relaxation" if fewest else "hybrid:relaxation (other quotas dropped)")
+def _relax(run: _Run, *, fewest: bool = True) -> tuple[Compiled, list[str]]:
+    """The relaxed problem, compiled, and what it drops (see :func:`relaxed_problem`)."""
     compiled = run.compiled
     _, relaxed_compiled, dropped = relaxed_problem(
         compiled.problem, compiled, None if run.priority is None else run.priority.cutoff,
         fewest=fewest)
+    return relaxed_compiled, dropped
+
+
+def _solve_relaxation(run: _Run, relaxed_compiled: Compiled, dropped: list[str], phase: str
+                      ) -> _Found | EngineResult:
+    """Phase 1: the relaxation, solved exactly by the network (an answer when it alone is
+    infeasible, since its rules are the problem's)."""
+    run.progress(phase)
+    compiled = run.compiled
     relax_options = SolveOptions(
         time_limit=(None if run.options.time_limit is None
                     else run.options.time_limit * RELAXATION_SHARE),
@@ -379,10 +386,11 @@ def _other_cover(run: _Run, found: _Found) -> EngineResult | None:
             and run.deadline - time.monotonic() < OTHER_COVER_FACTOR * found.seconds):
         return None
     compiled = run.compiled
-    later = _relaxed(compiled.problem, compiled, fewest=False)[2]
+    relaxed_compiled, later = _relax(run, fewest=False)
     if sorted(later) == sorted(found.dropped):
         return None
-    other = _relax(run, fewest=False)
+    other = _solve_relaxation(run, relaxed_compiled, later,
+                              "hybrid:relaxation (other quotas dropped)")
     if isinstance(other, EngineResult) or other.relaxation is None:
         return other if isinstance(other, EngineResult) else None
     settled = _relaxation_keeps_all(run, other)
@@ -632,13 +640,12 @@ def _starting_round(run: _Run, found: _Found, plan: _ModelPlan) -> IntArray:
     other = found.other
     if other is not None and other.relaxation is not None:  # the other quotas dropped
         starts.append(other.relaxation.assignment)
-    if (other is not None and other.relaxation is not None
-            and not ({"couples", "respect_priority"} & set(other.dropped))):
-        narrowed = narrowed_round(compiled, other.relaxed, other.relaxation.assignment,
-                                  run.options, run.deadline, other.solve_seconds,
-                                  lambda: run.progress("hybrid:narrowed"))
-        if narrowed is not None:
-            starts.append(narrowed)
+        if not ({"couples", "respect_priority"} & set(other.dropped)):
+            narrowed = narrowed_round(compiled, other.relaxed, other.relaxation.assignment,
+                                      run.options, run.deadline, other.solve_seconds,
+                                      lambda: run.progress("hybrid:narrowed"))
+            if narrowed is not None:
+                starts.append(narrowed)
     if found.priced_round is not None:
         starts.append(found.priced_round)
     # Each with the placements that break hard maximums or minimum shares taken away: the
